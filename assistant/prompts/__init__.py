@@ -1,0 +1,71 @@
+"""Versioned prompt files: ``assistant/prompts/<id>/v<version>.yaml``, referred to as ``"<id>@<version>"``.
+
+A prompt change is a data change: a new file with a new version, which the benchmark suite can run
+against the last accepted one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from string import Formatter
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from assistant.errors import ConfigurationError
+from assistant.llm.base import ChatMessage
+
+PROMPTS_DIR = Path(__file__).resolve().parent
+
+
+class Prompt(BaseModel):
+    id: str
+    version: int
+    description: str = ""
+    system: str
+    user: str
+    max_tokens: int = 512
+    json_mode: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @property
+    def fields(self) -> set[str]:
+        names = set()
+        for template in (self.system, self.user):
+            names |= {name for _, name, _, _ in Formatter().parse(template) if name}
+        return names
+
+    def render(self, **values: str) -> list[ChatMessage]:
+        missing = self.fields - values.keys()
+        if missing:
+            raise ConfigurationError(f"prompt {self.ref} needs {sorted(missing)}")
+        return [
+            ChatMessage(role="system", content=self.system.format(**values).strip()),
+            ChatMessage(role="user", content=self.user.format(**values).strip()),
+        ]
+
+
+def parse_ref(ref: str) -> tuple[str, int]:
+    name, sep, version = ref.partition("@")
+    if not sep or not version.isdigit():
+        raise ConfigurationError(f"prompt reference {ref!r} must look like 'answer@1'")
+    return name, int(version)
+
+
+@cache
+def load_prompt(ref: str, root: Path = PROMPTS_DIR) -> Prompt:
+    name, version = parse_ref(ref)
+    path = root / name / f"v{version}.yaml"
+    if not path.is_file():
+        raise ConfigurationError(f"prompt {ref} not found at {path}")
+    try:
+        prompt = Prompt.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"prompt file {path} is invalid: {exc}") from exc
+    if (prompt.id, prompt.version) != (name, version):
+        raise ConfigurationError(f"{path} declares {prompt.ref}, expected {ref}")
+    return prompt

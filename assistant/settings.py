@@ -1,0 +1,73 @@
+"""The one settings object. Read from ``TETHER_*`` environment variables (and ``.env``), validated at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_KB = PACKAGE_ROOT / "knowledge_base" / "sample"
+CACHE_DIR = Path.home() / ".cache" / "tether"
+DEFAULT_MODEL = CACHE_DIR / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TETHER_", env_file=".env", extra="ignore")
+
+    # Where embedded state lives (Chroma directory, SQLite file).
+    data_dir: Path = Path(".tether")
+    kb_path: Path = SAMPLE_KB / "articles"
+    taxonomy_path: Path = SAMPLE_KB / "taxonomy.yaml"
+
+    # Language model: the embedded GGUF by default, or any OpenAI-compatible endpoint.
+    llm_backend: Literal["llama_cpp", "openai"] = "llama_cpp"
+    llm_model_path: Path = DEFAULT_MODEL
+    llm_n_ctx: int = 4096
+    llm_threads: int = 2
+    llm_seed: int = 0
+    llm_timeout_s: float = 180.0
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    openai_model: str = "qwen2.5-coder-1.5b-instruct"
+
+    # Vector store: embedded Chroma on disk, or a Chroma server.
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8001
+    collection: str = "tether_kb"
+
+    # Conversation database (SQLAlchemy URL); empty means a SQLite file in data_dir.
+    database_url: str = ""
+
+    # Retrieval.
+    retrieval_k: int = Field(default=4, ge=1, le=20)
+    min_retrieval_score: float = 0.30
+    classifier_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+
+    # Prompts, as "id@version" of files under assistant/prompts/.
+    answer_prompt: str = "answer@1"
+    judge_prompt: str = "judge@1"
+
+    # Guardrails: tier 1 flags a sentence below this cosine score to its best evidence window.
+    tier1_threshold: float = 0.55
+    tier1_window: int = 2
+
+    # API limits.
+    max_message_chars: int = Field(default=4000, ge=1)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tether.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,86 @@
+"""Typed outcomes of the guardrails: a check never raises for a failed answer, it returns a verdict."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ReasonCode(StrEnum):
+    UNGROUNDED = "ungrounded"
+    INCOHERENT = "incoherent"
+    NON_COMPLIANT = "non_compliant"
+    UNKNOWN_ISSUE = "unknown_issue"
+    NO_RELEVANT_ARTICLES = "no_relevant_articles"
+    MODEL_DECLINED = "model_declined"
+    MALFORMED_OUTPUT = "malformed_output"
+    LLM_ERROR = "llm_error"
+    STORE_ERROR = "store_error"
+
+
+class SentenceFinding(BaseModel):
+    """How well one answer sentence is supported by its best evidence window."""
+
+    sentence: str
+    score: float
+    evidence: str = ""
+    evidence_article_id: str | None = None
+    missing_facts: list[str] = Field(default_factory=list)
+    supported: bool = True
+
+
+class Tier1Result(BaseModel):
+    findings: list[SentenceFinding]
+
+    @property
+    def flagged(self) -> list[SentenceFinding]:
+        return [f for f in self.findings if not f.supported]
+
+    @property
+    def passed(self) -> bool:
+        return not self.flagged
+
+
+class JudgeCriterion(BaseModel):
+    ok: bool
+    rationale: str = ""
+
+
+class JudgeVerdict(BaseModel):
+    grounding: JudgeCriterion
+    coherence: JudgeCriterion
+    compliance: JudgeCriterion
+
+    @property
+    def reasons(self) -> list[ReasonCode]:
+        pairs = [
+            (self.grounding, ReasonCode.UNGROUNDED),
+            (self.coherence, ReasonCode.INCOHERENT),
+            (self.compliance, ReasonCode.NON_COMPLIANT),
+        ]
+        return [code for criterion, code in pairs if not criterion.ok]
+
+
+class Verdict(BaseModel):
+    """Pass, or escalate with reason codes, the deciding tier and the evidence.
+
+    ``tier`` is 0 when the answer was never checked (the message path stopped before generation),
+    1 when the cheap similarity check decided, 2 when the LLM judge did.
+    """
+
+    outcome: Literal["pass", "escalate"]
+    reasons: list[ReasonCode] = Field(default_factory=list)
+    tier: Literal[0, 1, 2] = 1
+    flagged: list[SentenceFinding] = Field(default_factory=list)
+    judge: JudgeVerdict | None = None
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+    @classmethod
+    def escalate(cls, *reasons: ReasonCode, tier: Literal[0, 1, 2] = 0, detail: str = "") -> Verdict:
+        return cls(outcome="escalate", reasons=list(reasons), tier=tier, detail=detail)
