@@ -18,10 +18,15 @@ class ReasonCode(StrEnum):
     MALFORMED_OUTPUT = "malformed_output"
     LLM_ERROR = "llm_error"
     STORE_ERROR = "store_error"
+    INTERNAL_ERROR = "internal_error"
 
 
 class SentenceFinding(BaseModel):
-    """How well one answer sentence is supported by its best evidence window."""
+    """How well one answer sentence is supported by its best evidence window.
+
+    ``basis`` says what the sentence was held against: a passage window, the customer's own
+    earlier words (``evidence_article_id`` is then None), or nothing because it claims nothing.
+    """
 
     sentence: str
     score: float
@@ -29,6 +34,7 @@ class SentenceFinding(BaseModel):
     evidence_article_id: str | None = None
     missing_facts: list[str] = Field(default_factory=list)
     supported: bool = True
+    basis: Literal["passage", "conversation", "claimless"] = "passage"
 
 
 class Tier1Result(BaseModel):

@@ -51,7 +51,7 @@ class Prompt(BaseModel):
 
 def parse_ref(ref: str) -> tuple[str, int]:
     name, sep, version = ref.partition("@")
-    if not sep or not version.isdigit():
+    if not name or not sep or not version.isdigit():
         raise ConfigurationError(f"prompt reference {ref!r} must look like 'answer@1'")
     return name, int(version)
 

@@ -1,0 +1,32 @@
+# Two commands start everything: `make run` and `make test` (see README.md).
+VENV := .venv/bin
+
+.PHONY: setup run test check lint types unit integration bench
+
+setup:
+	bash scripts/setup.sh
+
+run: setup
+	$(VENV)/tether serve
+
+test: setup check
+
+check: lint types
+	$(VENV)/pytest -m "not integration" -q
+	$(VENV)/pytest -m integration -q
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+types:
+	$(VENV)/mypy
+
+unit:
+	$(VENV)/pytest -m "not integration" -q
+
+integration:
+	$(VENV)/pytest -m integration -q
+
+bench:
+	$(VENV)/tether eval latency

@@ -1,0 +1,95 @@
+"""Chain-of-thought answers over retrieved passages, parsed into reasoning, answer and citations."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.llm.base import ChatModel
+from assistant.prompts import Prompt
+from knowledge_base.articles import Passage
+
+_CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class AnswerDraft(BaseModel):
+    """What the model wrote. ``reasoning`` is kept in the trace and never shown to the customer."""
+
+    reasoning: str = ""
+    answerable: bool = True
+    answer: str = ""
+    citations: list[str] = Field(default_factory=list)
+
+
+class GeneratedAnswer(BaseModel):
+    draft: AnswerDraft | None
+    """None when the model's output could not be parsed, even after the retry."""
+    attempts: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw: list[str] = Field(default_factory=list)
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    blocks = []
+    for passage in passages:
+        chunk = passage.chunk
+        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
+        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text}")
+    return "\n\n".join(blocks)
+
+
+def strip_citations(text: str) -> str:
+    without = re.sub(r"[ \t]{2,}", " ", _CITATION.sub("", text))
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", without).strip()
+
+
+def parse_draft(text: str, allowed_ids: Sequence[str]) -> AnswerDraft | None:
+    """The draft in ``text``, or None when it is not the JSON object the prompt asks for.
+
+    Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the answer
+    count as citations too, and are removed from the text the customer sees.
+    """
+    match = _JSON_OBJECT.search(text)
+    if match is None:
+        return None
+    try:
+        draft = AnswerDraft.model_validate(json.loads(match.group(0)))
+    except (json.JSONDecodeError, ValidationError):
+        return None
+    if draft.answerable and not draft.answer.strip():
+        return None
+    allowed = set(allowed_ids)
+    cited = [*draft.citations, *_CITATION.findall(draft.answer)]
+    citations = list(dict.fromkeys(c.strip("[] ") for c in cited if c.strip("[] ") in allowed))
+    return draft.model_copy(update={"answer": strip_citations(draft.answer), "citations": citations})
+
+
+def generate_answer(
+    model: ChatModel,
+    prompt: Prompt,
+    *,
+    question: str,
+    conversation: str,
+    passages: Sequence[Passage],
+) -> GeneratedAnswer:
+    """One call, and one retry when the output is malformed. Service failures raise LLMError."""
+    messages = prompt.render(
+        passages=format_passages(passages), conversation=conversation, question=question
+    )
+    allowed = [p.article_id for p in passages]
+    result = GeneratedAnswer(draft=None, attempts=0)
+    for _ in range(2):
+        completion = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
+        result.attempts += 1
+        result.prompt_tokens += completion.prompt_tokens
+        result.completion_tokens += completion.completion_tokens
+        result.raw.append(completion.text)
+        result.draft = parse_draft(completion.text, allowed)
+        if result.draft is not None:
+            break
+    return result

@@ -1,0 +1,60 @@
+"""The FastAPI application: routers, error mapping, and the services it runs on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from assistant.api.routes import conversations, health
+from assistant.errors import DatabaseError, NotFoundError
+from assistant.services import Services, build_services
+from assistant.settings import Settings, get_settings
+
+
+def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings)
+        yield
+
+    app = FastAPI(
+        title="Tether",
+        summary="A support assistant whose answers stay tethered to a knowledge base.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(DatabaseError)
+    async def database_down(_: Request, exc: DatabaseError) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"the conversation database is unavailable, retry later ({exc})"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return JSONResponse(
+            status_code=422, content={"detail": f"malformed request: {summary}", "errors": errors}
+        )
+
+    return app

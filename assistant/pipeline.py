@@ -1,0 +1,211 @@
+"""The message path: condense, classify, retrieve, answer with chain-of-thought, check, decide.
+
+Pure orchestration over the seams it is given (model, embedder, searcher, classifier); it never
+raises for a failed answer or a failing service: every outcome is a :class:`Reply` with a verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pydantic import BaseModel, Field
+
+from assistant.answer import generate_answer
+from assistant.classify import Classification, IssueClassifier
+from assistant.conversation import Turn, core_issue, transcript
+from assistant.embeddings import Embedder
+from assistant.errors import LLMError, StoreError
+from assistant.llm.base import ChatModel
+from assistant.prompts import load_prompt
+from guardrails.cascade import check_answer
+from guardrails.verdict import ReasonCode, Verdict
+from knowledge_base.articles import Passage
+from knowledge_base.search import HybridSearcher
+
+HANDOFF_MESSAGE = (
+    "Thanks for your patience. I want to make sure you get the right answer, so I've passed your "
+    "conversation to a member of our support team. A person will follow up here shortly."
+)
+
+class Citation(BaseModel):
+    article_id: str
+    title: str
+
+
+class Reply(BaseModel):
+    """The outcome of one customer message. Only ``text`` and ``citations`` reach the customer."""
+
+    text: str
+    answered: bool
+    citations: list[Citation] = Field(default_factory=list)
+    core_issue: str
+    classification: Classification
+    verdict: Verdict
+    withheld_answer: str | None = None
+    reasoning: str = ""
+    passages: list[Passage] = Field(default_factory=list)
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class PipelineConfig:
+    retrieval_k: int = 4
+    min_retrieval_score: float = 0.30
+    filter_confidence: float = 0.6
+    answer_prompt: str = "answer@1"
+    judge_prompt: str = "judge@1"
+    tier1_threshold: float = 0.55
+    tier1_window: int = 2
+
+
+@dataclass
+class _Timer:
+    laps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.laps[name] = round((time.perf_counter() - start) * 1000, 1)
+
+
+class Assistant:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        embedder: Embedder,
+        searcher: HybridSearcher,
+        classifier: IssueClassifier,
+        config: PipelineConfig | None = None,
+        judge_model: ChatModel | None = None,
+    ) -> None:
+        self.model = model
+        self.judge_model = judge_model or model
+        self.embedder = embedder
+        self.searcher = searcher
+        self.classifier = classifier
+        self.config = config or PipelineConfig()
+
+    def respond(self, turns: Sequence[Turn]) -> Reply:
+        timer = _Timer()
+        start = time.perf_counter()
+        reply = self._respond(turns, timer)
+        timer.laps["total"] = round((time.perf_counter() - start) * 1000, 1)
+        reply.latency_ms = timer.laps
+        return reply
+
+    def _retrieve(self, query: str, classification: Classification) -> list[Passage]:
+        cfg = self.config
+        if classification.known and classification.confidence >= cfg.filter_confidence:
+            passages = self.searcher.search(query, cfg.retrieval_k, issue_type=classification.issue_type)
+            if passages and max(p.dense_score for p in passages) >= cfg.min_retrieval_score:
+                return passages
+        return self.searcher.search(query, cfg.retrieval_k)
+
+    def _respond(self, turns: Sequence[Turn], timer: _Timer) -> Reply:
+        cfg = self.config
+        with timer.stage("condense"):
+            query = core_issue(turns)
+        with timer.stage("classify"):
+            classification = self.classifier.classify(query)
+
+        def escalate(verdict: Verdict, **extra: object) -> Reply:
+            return Reply(
+                text=HANDOFF_MESSAGE,
+                answered=False,
+                core_issue=query,
+                classification=classification,
+                verdict=verdict,
+                **extra,  # type: ignore[arg-type]
+            )
+
+        try:
+            with timer.stage("retrieve"):
+                passages = self._retrieve(query, classification)
+        except StoreError as exc:
+            return escalate(Verdict.escalate(ReasonCode.STORE_ERROR, detail=str(exc)))
+
+        relevant = [p for p in passages if p.dense_score >= cfg.min_retrieval_score]
+        if not relevant:
+            reasons = [ReasonCode.NO_RELEVANT_ARTICLES]
+            if not classification.known:
+                reasons.insert(0, ReasonCode.UNKNOWN_ISSUE)
+            best = max((p.dense_score for p in passages), default=0.0)
+            return escalate(
+                Verdict.escalate(*reasons, detail=f"best passage similarity {best:.2f}"),
+                passages=passages,
+            )
+
+        try:
+            with timer.stage("generate"):
+                generated = generate_answer(
+                    self.model,
+                    load_prompt(cfg.answer_prompt),
+                    question=query,
+                    conversation=transcript(turns),
+                    passages=relevant,
+                )
+        except LLMError as exc:
+            return escalate(Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc)), passages=relevant)
+
+        tokens = {
+            "prompt_tokens": generated.prompt_tokens,
+            "completion_tokens": generated.completion_tokens,
+        }
+        draft = generated.draft
+        if draft is None:
+            return escalate(
+                Verdict.escalate(
+                    ReasonCode.MALFORMED_OUTPUT,
+                    detail=f"unparseable after {generated.attempts} attempts",
+                ),
+                passages=relevant,
+                **tokens,
+            )
+        if not draft.answerable:
+            return escalate(
+                Verdict.escalate(ReasonCode.MODEL_DECLINED, detail="the passages do not answer it"),
+                passages=relevant,
+                reasoning=draft.reasoning,
+                **tokens,
+            )
+
+        with timer.stage("guardrail"):
+            verdict = check_answer(
+                draft.answer,
+                relevant,
+                embedder=self.embedder,
+                judge_model=self.judge_model,
+                conversation_turns=[(t.role, t.text) for t in turns],
+                threshold=cfg.tier1_threshold,
+                window=cfg.tier1_window,
+                judge_prompt=cfg.judge_prompt,
+            )
+        if not verdict.passed:
+            return escalate(
+                verdict,
+                passages=relevant,
+                reasoning=draft.reasoning,
+                withheld_answer=draft.answer,
+                **tokens,
+            )
+        titles = {p.article_id: p.chunk.title for p in relevant}
+        return Reply(
+            text=draft.answer,
+            answered=True,
+            citations=[Citation(article_id=a, title=titles[a]) for a in draft.citations],
+            core_issue=query,
+            classification=classification,
+            verdict=verdict,
+            reasoning=draft.reasoning,
+            passages=relevant,
+            **tokens,
+        )
+

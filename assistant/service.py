@@ -1,0 +1,107 @@
+"""The chat use case: persist the customer's message, run the assistant, record the outcome.
+
+Nothing the customer sends is lost: the message is stored before the assistant runs, and any
+failure after that becomes an escalation with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.classify import UNKNOWN, Classification
+from assistant.conversation import Turn
+from assistant.pipeline import HANDOFF_MESSAGE, Assistant, Reply
+from assistant.storage import ConversationStore, StoredMessage
+from guardrails.verdict import ReasonCode, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class MessageOutcome(BaseModel):
+    customer_message: StoredMessage
+    reply_message: StoredMessage
+    reply: Reply
+    escalation_id: str | None = None
+
+
+def _turns(messages: list[StoredMessage]) -> list[Turn]:
+    return [Turn(role=m.role, text=m.text) for m in messages if m.role in ("customer", "assistant", "agent")]  # type: ignore[arg-type]
+
+
+def _internal_failure(turns: list[Turn], exc: Exception) -> Reply:
+    return Reply(
+        text=HANDOFF_MESSAGE,
+        answered=False,
+        core_issue=turns[-1].text if turns else "",
+        classification=Classification(issue_type=UNKNOWN, confidence=0.0, best_guess=UNKNOWN),
+        verdict=Verdict.escalate(ReasonCode.INTERNAL_ERROR, detail=f"{type(exc).__name__}: {exc}"),
+    )
+
+
+def _evidence(reply: Reply) -> dict[str, Any]:
+    return {
+        "withheld_answer": reply.withheld_answer,
+        "reasoning": reply.reasoning,
+        "passages": [
+            {
+                "article_id": p.article_id,
+                "title": p.chunk.title,
+                "section": p.chunk.section,
+                "text": p.text,
+                "score": p.score,
+                "dense_score": p.dense_score,
+            }
+            for p in reply.passages
+        ],
+    }
+
+
+class ChatService:
+    def __init__(self, *, store: ConversationStore, assistant: Assistant) -> None:
+        self.store = store
+        self.assistant = assistant
+
+    def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
+        customer = self.store.add_message(conversation_id, role="customer", text=text)
+        history = self.store.get_conversation(conversation_id).messages
+        turns = _turns(history)
+        try:
+            reply = self.assistant.respond(turns)
+        except Exception as exc:  # the last line of defence: escalate, never drop the message
+            log.exception("assistant failed on conversation %s", conversation_id)
+            reply = _internal_failure(turns, exc)
+        meta = {
+            "answered": reply.answered,
+            "citations": [c.model_dump() for c in reply.citations],
+            "issue_type": reply.classification.issue_type,
+            "confidence": reply.classification.confidence,
+            "verdict": reply.verdict.model_dump(mode="json"),
+            "latency_ms": reply.latency_ms,
+            "trace": {"core_issue": reply.core_issue, "reasoning": reply.reasoning},
+        }
+        stored_reply = self.store.add_message(
+            conversation_id, role="assistant", text=reply.text, meta=meta
+        )
+        escalation_id = None
+        if not reply.answered:
+            record = self.store.add_escalation(
+                conversation_id=conversation_id,
+                message_id=customer.id,
+                reasons=[str(r) for r in reply.verdict.reasons],
+                tier=reply.verdict.tier,
+                issue_type=reply.classification.issue_type,
+                core_issue=reply.core_issue,
+                transcript=[t.model_dump() for t in turns],
+                verdict=reply.verdict.model_dump(mode="json"),
+                evidence=_evidence(reply),
+            )
+            escalation_id = record.id
+        return MessageOutcome(
+            customer_message=customer,
+            reply_message=stored_reply,
+            reply=reply,
+            escalation_id=escalation_id,
+        )

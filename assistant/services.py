@@ -1,0 +1,104 @@
+"""Wiring: build the real adapters from settings. The only place that knows which backend is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.classify import IssueClassifier, load_taxonomy
+from assistant.embeddings import Embedder, MiniLMEmbedder
+from assistant.llm.base import ChatModel
+from assistant.pipeline import Assistant, PipelineConfig
+from assistant.service import ChatService
+from assistant.settings import Settings
+from assistant.storage import ConversationStore
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore, VectorStore
+
+
+@dataclass
+class Services:
+    """Everything a running Tether holds on to; tests build one from fakes."""
+
+    model: ChatModel
+    embedder: Embedder
+    vector_store: VectorStore
+    database: ConversationStore
+    assistant: Assistant
+    chat: ChatService
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "model": self.model.is_ready(),
+            "vector_store": self.vector_store.is_ready(),
+            "database": self.database.is_ready(),
+        }
+
+
+def build_model(settings: Settings) -> ChatModel:
+    if settings.llm_backend == "openai":
+        from assistant.llm.openai_compat import OpenAICompatModel
+
+        return OpenAICompatModel.connect(
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key.get_secret_value(),
+            model=settings.openai_model,
+            timeout=settings.llm_timeout_s,
+            seed=settings.llm_seed,
+        )
+    from assistant.llm.llama_cpp import LlamaCppModel
+
+    return LlamaCppModel.load(
+        settings.llm_model_path,
+        n_ctx=settings.llm_n_ctx,
+        n_threads=settings.llm_threads,
+        seed=settings.llm_seed,
+    )
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(
+        retrieval_k=settings.retrieval_k,
+        min_retrieval_score=settings.min_retrieval_score,
+        answer_prompt=settings.answer_prompt,
+        judge_prompt=settings.judge_prompt,
+        tier1_threshold=settings.tier1_threshold,
+        tier1_window=settings.tier1_window,
+    )
+
+
+def assemble(
+    settings: Settings,
+    *,
+    model: ChatModel,
+    embedder: Embedder,
+    vector_store: VectorStore,
+    database: ConversationStore,
+) -> Services:
+    classifier = IssueClassifier.from_taxonomy(
+        load_taxonomy(settings.taxonomy_path), embedder, threshold=settings.classifier_threshold
+    )
+    assistant = Assistant(
+        model=model,
+        embedder=embedder,
+        searcher=HybridSearcher(vector_store, embedder),
+        classifier=classifier,
+        config=pipeline_config(settings),
+    )
+    return Services(
+        model=model,
+        embedder=embedder,
+        vector_store=vector_store,
+        database=database,
+        assistant=assistant,
+        chat=ChatService(store=database, assistant=assistant),
+    )
+
+
+def build_services(settings: Settings, *, model: ChatModel | None = None) -> Services:
+    return assemble(
+        settings,
+        model=model or build_model(settings),
+        embedder=MiniLMEmbedder(),
+        vector_store=ChromaStore.from_settings(settings),
+        database=ConversationStore.connect(settings.resolved_database_url),
+    )

