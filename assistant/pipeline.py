@@ -53,7 +53,8 @@ class Reply(BaseModel):
 
 @dataclass
 class PipelineConfig:
-    retrieval_k: int = 4
+    retrieval_k: int = 6
+    max_sections: int = 4
     min_retrieval_score: float = 0.30
     filter_confidence: float = 0.6
     answer_prompt: str = "answer@1"
@@ -102,6 +103,10 @@ class Assistant:
         return reply
 
     def _retrieve(self, query: str, classification: Classification) -> list[Passage]:
+        """The best chunks, widened to their whole sections (at most ``max_sections``)."""
+        return self.searcher.widen(self._search(query, classification))[: self.config.max_sections]
+
+    def _search(self, query: str, classification: Classification) -> list[Passage]:
         cfg = self.config
         if classification.known and classification.confidence >= cfg.filter_confidence:
             passages = self.searcher.search(query, cfg.retrieval_k, issue_type=classification.issue_type)

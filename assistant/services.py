@@ -58,6 +58,7 @@ def build_model(settings: Settings) -> ChatModel:
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(
         retrieval_k=settings.retrieval_k,
+        max_sections=settings.max_sections,
         min_retrieval_score=settings.min_retrieval_score,
         answer_prompt=settings.answer_prompt,
         judge_prompt=settings.judge_prompt,

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     database_url: str = ""
 
     # Retrieval.
-    retrieval_k: int = Field(default=4, ge=1, le=20)
+    retrieval_k: int = Field(default=6, ge=1, le=20)
+    max_sections: int = Field(default=4, ge=1, le=10)
     min_retrieval_score: float = 0.30
     classifier_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
 

@@ -36,6 +36,11 @@ class LlamaCppModel(ChatModel):
         )
         return cls(llama, name=path.stem, seed=seed)
 
+    def close(self) -> None:
+        """Free the model now rather than at interpreter exit."""
+        with self._lock:
+            self._llama.close()
+
     def complete(
         self,
         messages: Sequence[ChatMessage],

@@ -1,0 +1,22 @@
+import pytest
+
+from assistant.errors import LLMError
+from assistant.llm.base import ChatMessage
+from assistant.llm.fake import FakeChatModel
+
+HI = [ChatMessage(role="user", content="hi there")]
+
+
+def test_queued_replies_come_first_then_the_responder() -> None:
+    model = FakeChatModel(responder=lambda messages: f"echo {messages[-1].content}").enqueue("one")
+    assert model.complete(HI).text == "one"
+    assert model.complete(HI).text == "echo hi there"
+    assert len(model.calls) == 2
+
+
+def test_a_queued_exception_is_raised_and_an_empty_queue_is_an_llm_error() -> None:
+    model = FakeChatModel().enqueue(LLMError("outage"))
+    with pytest.raises(LLMError, match="outage"):
+        model.complete(HI)
+    with pytest.raises(LLMError, match="no reply queued"):
+        model.complete(HI)

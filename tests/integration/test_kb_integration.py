@@ -1,0 +1,138 @@
+"""The knowledge base on the real stack: MiniLM, persistent Chroma, and a Chroma server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from assistant.embeddings import Embedder, MiniLMEmbedder, Vectors
+from assistant.settings import SAMPLE_KB
+from knowledge_base.articles import Article, load_articles
+from knowledge_base.ingest import ingest
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore
+
+pytestmark = pytest.mark.integration
+
+FALLBACK_KB = [
+    Article(id="ref-1", title="Refund deadlines", text="## Deadline\nAsk within 7 days."),
+    Article(id="pay-1", title="Instant Pay fees", text="## Fees\nEach cash-out costs $0.85."),
+    Article(id="acc-1", title="Password reset", text="## Reset\nThe reset link lasts 30 minutes."),
+]
+
+
+class CachingEmbedder(Embedder):
+    """Embeds each distinct text once (the tests share it) and counts every text asked for."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.dim, self.name = inner, inner.dim, inner.name
+        self.cache: dict[str, Vectors] = {}
+        self.requested = 0
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        self.requested += len(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if new:
+            self.cache.update(zip(new, self.inner.embed_batch(new), strict=True))
+        rows = [self.cache[t] for t in texts]
+        return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> CachingEmbedder:
+    return CachingEmbedder(MiniLMEmbedder())
+
+
+@pytest.fixture(scope="module")
+def articles() -> list[Article]:
+    folder = SAMPLE_KB / "articles"
+    return load_articles(folder) if folder.is_dir() and any(folder.glob("*.md")) else FALLBACK_KB
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A ``chroma run`` server from the venv on a free loopback port, stopped afterwards."""
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    command = [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "chroma run exited"
+            assert time.monotonic() < deadline, "chroma run did not answer within 60 s"
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_re_ingestion_into_persistent_chroma_is_idempotent(
+    tmp_path: Path, embedder: CachingEmbedder, articles: list[Article]
+) -> None:
+    first = ingest(articles, store=ChromaStore.persistent(tmp_path, "tether_kb"), embedder=embedder)
+    assert sorted(first.added) == sorted(a.id for a in articles)
+    requested = embedder.requested
+
+    reopened = ChromaStore.persistent(tmp_path, "tether_kb")
+    again = ingest(articles, store=reopened, embedder=embedder, progress=False)
+
+    assert again.unchanged == [a.id for a in articles]
+    assert again.chunks_written == 0 and embedder.requested == requested
+    assert reopened.count() == first.chunks_written
+    searcher = HybridSearcher(reopened, embedder)
+    for article in articles[:5]:
+        assert article.id in searcher.search_articles(article.title, 3)
+
+
+def test_a_chroma_server_gives_the_same_results_as_embedded_chroma(
+    tmp_path: Path, chroma_server: int, embedder: CachingEmbedder, articles: list[Article]
+) -> None:
+    embedded = ChromaStore.persistent(tmp_path / "embedded", "tether_kb")
+    remote = ChromaStore.http("127.0.0.1", chroma_server, "tether_kb")
+    for store in (embedded, remote):
+        ingest(articles, store=store, embedder=embedder, progress=False)
+    assert remote.is_ready() and remote.count() == embedded.count()
+
+    local_search, remote_search = (
+        HybridSearcher(embedded, embedder),
+        HybridSearcher(remote, embedder),
+    )
+    for query in [a.title for a in articles[:8]] + ["how long do I have to ask for a refund?"]:
+        local = local_search.search(query, 4)
+        served = remote_search.search(query, 4)
+        assert [p.chunk.id for p in served] == [p.chunk.id for p in local]
+        assert [p.dense_score for p in served] == pytest.approx(
+            [p.dense_score for p in local], abs=1e-5
+        )
+        assert remote_search.search_articles(query, 3) == local_search.search_articles(query, 3)

@@ -1,0 +1,106 @@
+"""The whole message path on the real embedded stack: GGUF model, MiniLM, Chroma on disk, SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api.main import create_app
+from assistant.classify import IssueClassifier
+from assistant.conversation import Turn
+from assistant.embeddings import MiniLMEmbedder
+from assistant.llm.fake import FakeChatModel
+from assistant.llm.llama_cpp import LlamaCppModel
+from assistant.pipeline import Assistant
+from assistant.services import assemble, pipeline_config
+from assistant.settings import Settings
+from assistant.storage import ConversationStore
+from guardrails.verdict import ReasonCode
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore
+from tests.conftest import answer_json
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_grounded_question_is_answered_through_the_api(
+    tmp_path: Path, llama: LlamaCppModel, minilm: MiniLMEmbedder, sample_store: ChromaStore
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    services = assemble(
+        settings,
+        model=llama,
+        embedder=minilm,
+        vector_store=sample_store,
+        database=ConversationStore.connect(settings.resolved_database_url),
+    )
+    with TestClient(create_app(services=services, settings=settings)) as client:
+        cid = client.post("/v1/conversations", json={}).json()["id"]
+        response = client.post(
+            f"/v1/conversations/{cid}/messages",
+            json={"text": "How much does Instant Pay charge each time I cash out?"},
+        )
+        assert client.get("/readyz").status_code == 200
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["answered"] is True, body
+    assert body["verdict"]["outcome"] == "pass"
+    assert "0.85" in body["reply"]["text"]
+    assert "pay-002" in [c["article_id"] for c in body["citations"]]
+    assert body["issue_type"] == "payments_and_pay"
+
+
+def _assistant(
+    model: LlamaCppModel | FakeChatModel,
+    judge: LlamaCppModel,
+    minilm: MiniLMEmbedder,
+    store: ChromaStore,
+    classifier: IssueClassifier,
+) -> Assistant:
+    return Assistant(
+        model=model,
+        judge_model=judge,
+        embedder=minilm,
+        searcher=HybridSearcher(store, minilm),
+        classifier=classifier,
+        config=pipeline_config(Settings()),
+    )
+
+
+def test_a_question_outside_the_knowledge_base_is_escalated(
+    llama: LlamaCppModel,
+    minilm: MiniLMEmbedder,
+    sample_store: ChromaStore,
+    sample_classifier: IssueClassifier,
+) -> None:
+    assistant = _assistant(llama, llama, minilm, sample_store, sample_classifier)
+    reply = assistant.respond(
+        [Turn(role="customer", text="Can I pay for my order with Bitcoin or another cryptocurrency?")]
+    )
+    assert not reply.answered, reply.text
+    assert reply.verdict.outcome == "escalate"
+    assert reply.verdict.reasons
+
+
+def test_a_planted_wrong_deadline_is_caught(
+    llama: LlamaCppModel,
+    minilm: MiniLMEmbedder,
+    sample_store: ChromaStore,
+    sample_classifier: IssueClassifier,
+) -> None:
+    wrong = FakeChatModel().enqueue(
+        answer_json(
+            "You can request a refund for missing items within 30 days of delivery.", ["ref-001"]
+        )
+    )
+    assistant = _assistant(wrong, llama, minilm, sample_store, sample_classifier)
+    reply = assistant.respond(
+        [Turn(role="customer", text="How long do I have to ask for a refund for missing items?")]
+    )
+    assert not reply.answered
+    assert ReasonCode.UNGROUNDED in reply.verdict.reasons
+    assert reply.withheld_answer is not None and "30 days" in reply.withheld_answer
+    flagged = [f for f in reply.verdict.flagged if "30 days" in f.sentence]
+    assert flagged and flagged[0].evidence_article_id is not None

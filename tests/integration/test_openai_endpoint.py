@@ -1,0 +1,96 @@
+"""The OpenAI adapter against a real OpenAI-compatible server on loopback (llama.cpp's server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.classify import IssueClassifier
+from assistant.conversation import Turn
+from assistant.embeddings import MiniLMEmbedder
+from assistant.errors import LLMError
+from assistant.llm.base import ChatMessage
+from assistant.llm.openai_compat import OpenAICompatModel
+from assistant.pipeline import Assistant
+from assistant.services import build_model, pipeline_config
+from assistant.settings import Settings
+from guardrails.verdict import ReasonCode
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore
+from tests.integration.conftest import PYTHON, SETTINGS, free_port, start_server, stop_server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    port = free_port()
+    process = start_server(
+        [
+            PYTHON, "-m", "llama_cpp.server",
+            "--model", str(SETTINGS.llm_model_path),
+            "--model_alias", "tether-local",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", "4096", "--n_threads", "2",
+        ],
+        f"http://127.0.0.1:{port}/v1/models",
+    )
+    yield f"http://127.0.0.1:{port}/v1"
+    stop_server(process)
+
+
+def openai_settings(base_url: str) -> Settings:
+    return Settings(llm_backend="openai", openai_base_url=base_url, openai_model="tether-local")
+
+
+def test_settings_select_the_openai_adapter_and_it_completes_json(endpoint: str) -> None:
+    model = build_model(openai_settings(endpoint))
+    assert isinstance(model, OpenAICompatModel)
+    assert model.is_ready()
+    completion = model.complete(
+        [ChatMessage(role="user", content='Reply with {"ok": true} and nothing else.')],
+        max_tokens=20,
+        json_mode=True,
+    )
+    assert '"ok"' in completion.text
+    assert completion.completion_tokens > 0
+
+
+def test_the_message_path_answers_through_the_endpoint(
+    endpoint: str,
+    minilm: MiniLMEmbedder,
+    sample_store: ChromaStore,
+    sample_classifier: IssueClassifier,
+) -> None:
+    model = build_model(openai_settings(endpoint))
+    assistant = Assistant(
+        model=model,
+        embedder=minilm,
+        searcher=HybridSearcher(sample_store, minilm),
+        classifier=sample_classifier,
+        config=pipeline_config(Settings()),
+    )
+    reply = assistant.respond(
+        [Turn(role="customer", text="How much does Instant Pay charge each time I cash out?")]
+    )
+    assert reply.answered, reply.verdict
+    assert "0.85" in reply.text
+
+
+def test_an_unreachable_endpoint_escalates_with_llm_error(
+    minilm: MiniLMEmbedder, sample_store: ChromaStore, sample_classifier: IssueClassifier
+) -> None:
+    dead = build_model(openai_settings(f"http://127.0.0.1:{free_port()}/v1"))
+    assert not dead.is_ready()
+    with pytest.raises(LLMError):
+        dead.complete([ChatMessage(role="user", content="hi")], max_tokens=5)
+    assistant = Assistant(
+        model=dead,
+        embedder=minilm,
+        searcher=HybridSearcher(sample_store, minilm),
+        classifier=sample_classifier,
+        config=pipeline_config(Settings()),
+    )
+    reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
+    assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
