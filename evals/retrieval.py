@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant.conversation import Turn as ChatTurn
+from assistant.conversation import core_issue
 from assistant.embeddings import Embedder, MiniLMEmbedder
 from assistant.errors import ConfigurationError
-from knowledge_base.articles import load_jsonl
+from knowledge_base.articles import Article, load_articles, load_jsonl
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
@@ -32,6 +34,9 @@ class Turn(BaseModel):
     role: str
     text: str
 
+    def as_chat_turn(self) -> ChatTurn:
+        return ChatTurn(role="customer" if self.role in ("user", "customer") else "assistant", text=self.text)
+
 
 class Question(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -41,6 +46,11 @@ class Question(BaseModel):
     question: str | None = None
     conversation: list[Turn] | None = None
     kind: str = ""
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        return self.kind or (self.tags[0] if self.tags else "")
 
     @model_validator(mode="after")
     def _has_query(self) -> Question:
@@ -55,9 +65,26 @@ class Question(BaseModel):
         return conversation_query(self.conversation or [])
 
 
+    @property
+    def last_turn(self) -> str:
+        """The latest user turn alone: the baseline the core-issue condensation must beat."""
+        if self.question is not None:
+            return self.question
+        return [t.text for t in self.conversation or [] if t.role in ("user", "customer")][-1]
+
+
 def conversation_query(turns: Sequence[Turn]) -> str:
-    """The user's turns in order (so the latest is last), one per line."""
-    return "\n".join(t.text for t in turns if t.role == "user")
+    """The product's own condensation of a conversation into its core issue."""
+    return core_issue([t.as_chat_turn() for t in turns])
+
+
+def _articles(folder: Path) -> list[Article]:
+    """``articles.jsonl``, or else a folder ``articles/`` of markdown files with front matter."""
+    if (folder / "articles.jsonl").is_file():
+        return list(load_jsonl(folder / "articles.jsonl"))
+    if (folder / "articles").is_dir():
+        return load_articles(folder / "articles")
+    raise ConfigurationError(f"{folder} has neither articles.jsonl nor articles/")
 
 
 def split_of(question_id: str) -> Literal["dev", "test"]:
@@ -113,11 +140,11 @@ def run(
 ) -> dict[str, float]:
     """Ingest the folder's articles into a fresh Chroma collection, rank articles per question,
     print a table (by question kind, then all) and return n, recall@k and MRR (over the top 10)."""
-    for name in ("articles.jsonl", "questions.jsonl"):
-        if not (folder / name).is_file():
-            raise ConfigurationError(f"{folder / name} not found")
-    articles = list(load_jsonl(folder / "articles.jsonl"))
-    questions = load_questions(folder / "questions.jsonl", split)
+    if not (folder / "questions.jsonl").is_file():
+        raise ConfigurationError(f"{folder / 'questions.jsonl'} not found")
+    articles = _articles(folder)
+    # Questions with no gold article (outside the knowledge base) have nothing to retrieve.
+    questions = [q for q in load_questions(folder / "questions.jsonl", split) if q.gold_article_ids]
     embedder = embedder or MiniLMEmbedder()
     depth = max(MRR_DEPTH, *k_values)
     if workdir is not None:
@@ -132,10 +159,19 @@ def run(
             _rank(searcher.search_articles(q.query, depth), q.gold_article_ids) for q in questions
         ]
         seconds = time.perf_counter() - started
+        multi = [q for q in questions if q.conversation]
+        last_turn_ranks = [
+            _rank(searcher.search_articles(q.last_turn, depth), q.gold_article_ids) for q in multi
+        ]
     rows: dict[str, dict[str, float]] = {}
-    for kind in sorted({q.kind for q in questions if q.kind}):
-        of_kind = [r for r, q in zip(ranks, questions, strict=True) if q.kind == kind]
-        rows[kind] = _scores(of_kind, k_values)
+    for group in sorted({q.group for q in questions if q.group}):
+        of_group = [r for r, q in zip(ranks, questions, strict=True) if q.group == group]
+        rows[group] = _scores(of_group, k_values)
+    if multi:
+        rows["conversations"] = _scores(
+            [r for r, q in zip(ranks, questions, strict=True) if q.conversation], k_values
+        )
+        rows["last-turn-only"] = _scores(last_turn_ranks, k_values)
     rows["all"] = result = _scores(ranks, k_values)
     print(
         f"retrieval on {folder} (split {split}, {len(articles)} articles, {chunks} chunks, "

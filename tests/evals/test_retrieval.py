@@ -61,7 +61,13 @@ def test_run_scores_a_tiny_folder_and_prints_the_table_last(
     assert result == {"n": 3, "recall@1": 1.0, "recall@5": 1.0, "mrr": 1.0}
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].split() == ["all", "3", "1.000", "1.000", "1.000"]
-    assert [line.split()[0] for line in lines[-4:-1]] == ["questions", "chat", "normal"]
+    assert [line.split()[0] for line in lines[-6:-1]] == [
+        "questions",
+        "chat",
+        "normal",
+        "conversations",
+        "last-turn-only",
+    ]
     assert list((tmp_path / "work").iterdir()) == []  # the fresh collection is gone
 
 
@@ -78,14 +84,14 @@ def test_a_miss_lowers_recall_and_mrr(tmp_path: Path) -> None:
     assert 0.75 < result["mrr"] < 1.0
 
 
-def test_conversation_query_joins_user_turns_latest_last() -> None:
+def test_conversation_query_is_the_products_core_issue() -> None:
     turns = [
         Turn(role="user", text="first"),
         Turn(role="assistant", text="x"),
         Turn(role="user", text="last"),
     ]
 
-    assert conversation_query(turns) == "first\nlast"
+    assert conversation_query(turns) == "last x first"
 
 
 def test_the_split_is_a_deterministic_partition(tmp_path: Path) -> None:
