@@ -51,8 +51,8 @@ def strip_citations(text: str) -> str:
 def parse_draft(text: str, allowed_ids: Sequence[str]) -> AnswerDraft | None:
     """The draft in ``text``, or None when it is not the JSON object the prompt asks for.
 
-    Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the answer
-    count as citations too, and are removed from the text the customer sees.
+    Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the
+    answer count as citations too, and are removed from the text the customer sees.
     """
     match = _JSON_OBJECT.search(text)
     if match is None:
@@ -66,7 +66,9 @@ def parse_draft(text: str, allowed_ids: Sequence[str]) -> AnswerDraft | None:
     allowed = set(allowed_ids)
     cited = [*draft.citations, *_CITATION.findall(draft.answer)]
     citations = list(dict.fromkeys(c.strip("[] ") for c in cited if c.strip("[] ") in allowed))
-    return draft.model_copy(update={"answer": strip_citations(draft.answer), "citations": citations})
+    return draft.model_copy(
+        update={"answer": strip_citations(draft.answer), "citations": citations}
+    )
 
 
 def generate_answer(
@@ -84,7 +86,9 @@ def generate_answer(
     allowed = [p.article_id for p in passages]
     result = GeneratedAnswer(draft=None, attempts=0)
     for _ in range(2):
-        completion = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
+        completion = model.complete(
+            messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
+        )
         result.attempts += 1
         result.prompt_tokens += completion.prompt_tokens
         result.completion_tokens += completion.completion_tokens

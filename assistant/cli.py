@@ -12,7 +12,9 @@ import typer
 from assistant.errors import TetherError
 from assistant.settings import Settings, get_settings
 
-app = typer.Typer(help="Tether: support answers tethered to a knowledge base.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tether: support answers tethered to a knowledge base.", no_args_is_help=True
+)
 eval_app = typer.Typer(help="Measure retrieval, classification, latency.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -76,7 +78,9 @@ def ask(message: Annotated[list[str], typer.Argument(help="Customer turns, oldes
         fg=typer.colors.BLUE,
     )
     for finding in verdict.flagged:
-        typer.echo(f"  flagged: {finding.sentence!r} score {finding.score:.2f} {finding.missing_facts}")
+        typer.echo(
+            f"  flagged: {finding.sentence!r} score {finding.score:.2f} {finding.missing_facts}"
+        )
 
 
 @app.command()
@@ -103,7 +107,9 @@ def serve(
 @eval_app.command("retrieval")
 def eval_retrieval(
     folder: Path,
-    split: Annotated[str, typer.Option(help="all, dev or test (hash split of question ids)")] = "all",
+    split: Annotated[
+        str, typer.Option(help="all, dev or test (hash split of question ids)")
+    ] = "all",
 ) -> None:
     """Recall@1, recall@5 and MRR of hybrid search on FOLDER (articles.jsonl, questions.jsonl)."""
     from evals import retrieval
@@ -137,4 +143,3 @@ def eval_latency(
         _print_figures(latency.run(questions, limit=limit))
     except TetherError as exc:
         _fail(exc)
-

@@ -25,7 +25,8 @@ def transcript(turns: Sequence[Turn]) -> str:
 
 # Words that make a message lean on what came before ("and how long does *that* take?").
 _ANAPHORA = re.compile(
-    r"\b(it|its|that|this|those|these|they|them|there|then|same|one|what about|how about|and|also)\b",
+    r"\b(it|its|that|this|those|these|they|them|there|then|same|one|what about|how about|and|"
+    r"also)\b",
     re.IGNORECASE,
 )
 _STANDALONE_WORDS = 9
@@ -54,7 +55,9 @@ def core_issue(turns: Sequence[Turn]) -> str:
     return " ".join([latest, *context])
 
 
-def core_issue_by_llm(turns: Sequence[Turn], model: ChatModel, prompt_ref: str = "condense@1") -> str:
+def core_issue_by_llm(
+    turns: Sequence[Turn], model: ChatModel, prompt_ref: str = "condense@1"
+) -> str:
     """The LLM rewrite of the conversation into one standalone question (costs one model call)."""
     customer = [t for t in turns if t.role == "customer"]
     if len(customer) <= 1:

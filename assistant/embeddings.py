@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ class Embedder(ABC):
         """One normalised row per text."""
 
     def embed(self, text: str) -> npt.NDArray[np.float32]:
-        return self.embed_batch([text])[0]
+        row: npt.NDArray[np.float32] = self.embed_batch([text])[0]
+        return row
 
 
 class MiniLMEmbedder(Embedder):
@@ -67,7 +69,10 @@ class HashingEmbedder(Embedder):
         self.dim = dim
 
     def _bucket(self, token: str) -> int:
-        return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "big") % self.dim
+        return (
+            int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "big")
+            % self.dim
+        )
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -76,7 +81,7 @@ class HashingEmbedder(Embedder):
             tokens = [t for t in tokens if t]
             for token in tokens:
                 out[row, self._bucket(token)] += 1.0
-            for a, b in zip(tokens, tokens[1:], strict=False):
+            for a, b in itertools.pairwise(tokens):
                 out[row, self._bucket(f"{a} {b}")] += 0.5
             norm = float(np.linalg.norm(out[row]))
             if norm > 0:

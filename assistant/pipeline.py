@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
 from pydantic import BaseModel, Field
 
 from assistant.answer import generate_answer
@@ -28,6 +29,7 @@ HANDOFF_MESSAGE = (
     "Thanks for your patience. I want to make sure you get the right answer, so I've passed your "
     "conversation to a member of our support team. A person will follow up here shortly."
 )
+
 
 class Citation(BaseModel):
     article_id: str
@@ -109,7 +111,9 @@ class Assistant:
     def _search(self, query: str, classification: Classification) -> list[Passage]:
         cfg = self.config
         if classification.known and classification.confidence >= cfg.filter_confidence:
-            passages = self.searcher.search(query, cfg.retrieval_k, issue_type=classification.issue_type)
+            passages = self.searcher.search(
+                query, cfg.retrieval_k, issue_type=classification.issue_type
+            )
             if passages and max(p.dense_score for p in passages) >= cfg.min_retrieval_score:
                 return passages
         return self.searcher.search(query, cfg.retrieval_k)
@@ -128,7 +132,7 @@ class Assistant:
                 core_issue=query,
                 classification=classification,
                 verdict=verdict,
-                **extra,  # type: ignore[arg-type]
+                **extra,
             )
 
         try:
@@ -158,7 +162,9 @@ class Assistant:
                     passages=relevant,
                 )
         except LLMError as exc:
-            return escalate(Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc)), passages=relevant)
+            return escalate(
+                Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc)), passages=relevant
+            )
 
         tokens = {
             "prompt_tokens": generated.prompt_tokens,
@@ -213,4 +219,3 @@ class Assistant:
             passages=relevant,
             **tokens,
         )
-

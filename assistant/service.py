@@ -28,7 +28,11 @@ class MessageOutcome(BaseModel):
 
 
 def _turns(messages: list[StoredMessage]) -> list[Turn]:
-    return [Turn(role=m.role, text=m.text) for m in messages if m.role in ("customer", "assistant", "agent")]  # type: ignore[arg-type]
+    return [
+        Turn(role=m.role, text=m.text)
+        for m in messages
+        if m.role in ("customer", "assistant", "agent")
+    ]
 
 
 def _internal_failure(turns: list[Turn], exc: Exception) -> Reply:

@@ -1,4 +1,4 @@
-"""Wiring: build the real adapters from settings. The only place that knows which backend is used."""
+"""Wiring: build the real adapters from settings; the only place that knows the backends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one settings object. Read from ``TETHER_*`` environment variables (and ``.env``), validated at start."""
+"""The one settings object, read from ``TETHER_*`` environment variables (and ``.env``) at start."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     retrieval_k: int = Field(default=6, ge=1, le=20)
     max_sections: int = Field(default=4, ge=1, le=10)
     min_retrieval_score: float = 0.30
-    classifier_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    classifier_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
 
     # Prompts, as "id@version" of files under assistant/prompts/.
     answer_prompt: str = "answer@1"

@@ -7,20 +7,18 @@ that reached tier 2, and the escalation rate.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from assistant.conversation import Turn
 from assistant.embeddings import MiniLMEmbedder
 from assistant.services import assemble, build_model
 from assistant.settings import SAMPLE_KB, get_settings
 from assistant.storage import ConversationStore
 from evals.report import table
+from evals.retrieval import load_questions
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.store import InMemoryStore
@@ -28,23 +26,9 @@ from knowledge_base.store import InMemoryStore
 STAGES = ("condense", "classify", "retrieve", "generate", "guardrail", "total")
 
 
-def load_cases(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def case_turns(case: dict[str, Any]) -> list[Turn]:
-    if "conversation" in case:
-        roles = {"user": "customer", "customer": "customer"}
-        return [
-            Turn(role=roles.get(t["role"], "assistant"), text=t["text"])  # type: ignore[arg-type]
-            for t in case["conversation"]
-        ]
-    return [Turn(role="customer", text=case["question"])]
-
-
 def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
     settings = get_settings()
-    cases = load_cases(questions or SAMPLE_KB / "questions.jsonl")[:limit]
+    cases = load_questions(questions or SAMPLE_KB / "questions.jsonl")[:limit]
     embedder = MiniLMEmbedder()
     store = InMemoryStore()
     ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)
@@ -56,7 +40,7 @@ def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
             vector_store=store,
             database=ConversationStore.connect(f"sqlite:///{tmp}/bench.db"),
         )
-        replies = [services.assistant.respond(case_turns(c)) for c in tqdm(cases, desc="questions")]
+        replies = [services.assistant.respond(c.turns()) for c in tqdm(cases, desc="questions")]
     rows = []
     figures: dict[str, float] = {"n": len(replies)}
     for stage in STAGES:
@@ -69,13 +53,21 @@ def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
         figures[f"{stage}_p95_ms"] = round(p95, 1)
     checked = [r for r in replies if r.verdict.tier in (1, 2)]
     figures["checked"] = len(checked)
-    figures["tier2_share"] = round(sum(r.verdict.tier == 2 for r in checked) / max(len(checked), 1), 3)
+    figures["tier2_share"] = round(
+        sum(r.verdict.tier == 2 for r in checked) / max(len(checked), 1), 3
+    )
     figures["escalation_rate"] = round(sum(not r.answered for r in replies) / len(replies), 3)
     reasons: dict[str, int] = {}
     for reply in replies:
         for reason in reply.verdict.reasons:
             reasons[str(reason)] = reasons.get(str(reason), 0) + 1
-    print(table(f"Latency per stage over {len(replies)} questions (ms)", rows, ("stage", "n", "p50", "p95")))
+    print(
+        table(
+            f"Latency per stage over {len(replies)} questions (ms)",
+            rows,
+            ("stage", "n", "p50", "p95"),
+        )
+    )
     print()
     print(table("Escalation reasons", sorted(reasons.items()), ("reason", "count")))
     print(

@@ -35,7 +35,9 @@ class Turn(BaseModel):
     text: str
 
     def as_chat_turn(self) -> ChatTurn:
-        return ChatTurn(role="customer" if self.role in ("user", "customer") else "assistant", text=self.text)
+        return ChatTurn(
+            role="customer" if self.role in ("user", "customer") else "assistant", text=self.text
+        )
 
 
 class Question(BaseModel):
@@ -64,6 +66,11 @@ class Question(BaseModel):
             return self.question
         return conversation_query(self.conversation or [])
 
+    def turns(self) -> list[ChatTurn]:
+        """The question as the conversation the assistant receives."""
+        if self.question is not None:
+            return [ChatTurn(role="customer", text=self.question)]
+        return [t.as_chat_turn() for t in self.conversation or []]
 
     @property
     def last_turn(self) -> str:

@@ -82,7 +82,9 @@ def section_passages(passages: Sequence[Passage], chunks: Sequence[Chunk]) -> li
             continue
         members = sorted(by_section.get(key, [passage.chunk]), key=_chunk_index)
         text = _join_overlapping([c.text for c in members])
-        chunk = passage.chunk.model_copy(update={"id": f"{passage.article_id}#{key[1]}", "text": text})
+        chunk = passage.chunk.model_copy(
+            update={"id": f"{passage.article_id}#{key[1]}", "text": text}
+        )
         widened[key] = passage.model_copy(update={"chunk": chunk})
     return list(widened.values())
 

@@ -32,8 +32,9 @@ ARTICLES = [
         title="Instant Pay for couriers",
         issue_type="payments_and_pay",
         text=(
-            "## Fees\nEach Instant Pay cash-out costs $0.85. You can cash out up to 5 times per day "
-            "from Earnings > Instant Pay.\n\n## Eligibility\nInstant Pay unlocks after 25 deliveries."
+            "## Fees\nEach Instant Pay cash-out costs $0.85. You can cash out up to 5 times per "
+            "day from Earnings > Instant Pay.\n\n## Eligibility\nInstant Pay unlocks after 25 "
+            "deliveries."
         ),
     ),
     Article(
@@ -52,12 +53,20 @@ TAXONOMY = Taxonomy(
         IssueType(
             name="refunds",
             description="Refunds for orders with missing or damaged items.",
-            examples=["I want a refund", "how long do I have to request a refund", "refund my order"],
+            examples=[
+                "I want a refund",
+                "how long do I have to request a refund",
+                "refund my order",
+            ],
         ),
         IssueType(
             name="payments_and_pay",
             description="Courier pay, Instant Pay and cash-out fees.",
-            examples=["how much does instant pay cost", "when do I get paid", "cash out my earnings"],
+            examples=[
+                "how much does instant pay cost",
+                "when do I get paid",
+                "cash out my earnings",
+            ],
         ),
         IssueType(
             name="account_access",

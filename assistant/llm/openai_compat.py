@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp's server...) through the ``openai`` client."""
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp's server) via the ``openai`` client."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Versioned prompt files: ``assistant/prompts/<id>/v<version>.yaml``, referred to as ``"<id>@<version>"``.
+"""Versioned prompt files ``assistant/prompts/<id>/v<version>.yaml``, named ``<id>@<version>``.
 
 A prompt change is a data change: a new file with a new version, which the benchmark suite can run
 against the last accepted one.

@@ -52,7 +52,10 @@ def test_format_passages_labels_each_with_its_article_id_and_heading() -> None:
 
 
 def test_strip_citations_leaves_clean_punctuation() -> None:
-    assert strip_citations("Within 7 days [ref-001]. Then [pay-2] stop.") == "Within 7 days. Then stop."
+    assert (
+        strip_citations("Within 7 days [ref-001]. Then [pay-2] stop.")
+        == "Within 7 days. Then stop."
+    )
 
 
 def test_malformed_output_is_retried_once() -> None:

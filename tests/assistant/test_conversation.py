@@ -9,7 +9,10 @@ def test_a_standalone_follow_up_stands_alone() -> None:
     turns = [
         Turn(role="customer", text="how do I reset my password"),
         Turn(role="assistant", text="Tap Forgot password."),
-        Turn(role="customer", text="Separately, how many times per day can couriers cash out earnings?"),
+        Turn(
+            role="customer",
+            text="Separately, how many times per day can couriers cash out earnings?",
+        ),
     ]
     assert core_issue(turns) == turns[-1].text
 

@@ -103,4 +103,3 @@ def test_a_failing_store_escalates_with_store_error(make_assistant: Build) -> No
     reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
     assert reply.verdict.reasons == [ReasonCode.STORE_ERROR]
     assert not reply.answered
-

@@ -31,7 +31,9 @@ def test_an_answered_message_is_stored_with_its_reply(
     assert outcome.escalation_id is None
     history = database.get_conversation(convo.id).messages
     assert [m.role for m in history] == ["customer", "assistant"]
-    assert history[1].meta["citations"] == [{"article_id": "pay-002", "title": "Instant Pay for couriers"}]
+    assert history[1].meta["citations"] == [
+        {"article_id": "pay-002", "title": "Instant Pay for couriers"}
+    ]
     assert history[1].meta["trace"]["reasoning"] == "The passage states it."
 
 

@@ -17,7 +17,10 @@ def test_messages_come_back_in_order_with_their_metadata(store: ConversationStor
     store.add_message(convo.id, role="assistant", text="hello", meta={"answered": True})
     loaded = store.get_conversation(convo.id)
     assert loaded.customer_ref == "c-1"
-    assert [(m.role, m.text) for m in loaded.messages] == [("customer", "hi"), ("assistant", "hello")]
+    assert [(m.role, m.text) for m in loaded.messages] == [
+        ("customer", "hi"),
+        ("assistant", "hello"),
+    ]
     assert loaded.messages[1].meta == {"answered": True}
 
 

@@ -58,14 +58,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(args: list[str], ready_url: str, *, timeout: float = 180.0) -> subprocess.Popen[bytes]:
+def start_server(
+    args: list[str], ready_url: str, *, timeout: float = 180.0
+) -> subprocess.Popen[bytes]:
     """Start a server process on loopback and wait until ``ready_url`` answers 200."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"tether-server-{time.time_ns()}.log"
     process = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{args[0]} exited with {process.returncode}: {log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"{args[0]} exited with {process.returncode}: {log.read_text()[-2000:]}"
+            )
         try:
             if httpx.get(ready_url, timeout=2.0).status_code == 200:
                 return process

@@ -77,7 +77,12 @@ def test_a_question_outside_the_knowledge_base_is_escalated(
 ) -> None:
     assistant = _assistant(llama, llama, minilm, sample_store, sample_classifier)
     reply = assistant.respond(
-        [Turn(role="customer", text="Can I pay for my order with Bitcoin or another cryptocurrency?")]
+        [
+            Turn(
+                role="customer",
+                text="Can I pay for my order with Bitcoin or another cryptocurrency?",
+            )
+        ]
     )
     assert not reply.answered, reply.text
     assert reply.verdict.outcome == "escalate"

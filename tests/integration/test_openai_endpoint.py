@@ -28,11 +28,21 @@ def endpoint() -> Iterator[str]:
     port = free_port()
     process = start_server(
         [
-            PYTHON, "-m", "llama_cpp.server",
-            "--model", str(SETTINGS.llm_model_path),
-            "--model_alias", "tether-local",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", "4096", "--n_threads", "2",
+            PYTHON,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(SETTINGS.llm_model_path),
+            "--model_alias",
+            "tether-local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
         ],
         f"http://127.0.0.1:{port}/v1/models",
     )

@@ -159,4 +159,7 @@ def test_a_down_database_is_a_503_not_a_500(
 
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
-    assert "/v1/conversations/{conversation_id}/messages" in client.get("/openapi.json").json()["paths"]
+    assert (
+        "/v1/conversations/{conversation_id}/messages"
+        in client.get("/openapi.json").json()["paths"]
+    )
