@@ -194,7 +194,9 @@ class Assistant:
                 relevant,
                 embedder=self.embedder,
                 judge_model=self.judge_model,
-                conversation_turns=[(t.role, t.text) for t in turns],
+                conversation_turns=[
+                    ("user" if t.role == "customer" else "assistant", t.text) for t in turns
+                ],
                 threshold=cfg.tier1_threshold,
                 window=cfg.tier1_window,
                 judge_prompt=cfg.judge_prompt,

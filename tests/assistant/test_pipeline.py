@@ -103,3 +103,22 @@ def test_a_failing_store_escalates_with_store_error(make_assistant: Build) -> No
     reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
     assert reply.verdict.reasons == [ReasonCode.STORE_ERROR]
     assert not reply.answered
+
+
+def test_facts_the_customer_stated_earlier_count_as_evidence(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json(
+            "Refunds for missing or damaged items must be requested within 7 days of delivery, "
+            "so your order from March 3 is still within 7 days.",
+            ["ref-001"],
+        )
+    )
+    reply = make_assistant(model).respond(
+        [
+            Turn(role="customer", text="My order from March 3 arrived with missing items."),
+            Turn(role="assistant", text="Sorry to hear that."),
+            Turn(role="customer", text="How long do I have to request a refund for it?"),
+        ]
+    )
+    assert reply.answered, reply.verdict
+    assert len(model.calls) == 1  # tier 1 passed: the judge was never asked
