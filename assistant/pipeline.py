@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +21,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import LLMError, StoreError
 from assistant.llm.base import ChatModel
 from assistant.prompts import load_prompt
+from assistant.settings import Settings
 from guardrails.cascade import check_answer
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
@@ -53,16 +55,22 @@ class Reply(BaseModel):
     completion_tokens: int = 0
 
 
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
 @dataclass
 class PipelineConfig:
-    retrieval_k: int = 6
-    max_sections: int = 4
-    min_retrieval_score: float = 0.30
+    """The settings the message path reads; defaults are :class:`Settings`' own."""
+
+    retrieval_k: int = _default("retrieval_k")
+    max_sections: int = _default("max_sections")
+    min_retrieval_score: float = _default("min_retrieval_score")
     filter_confidence: float = 0.6
-    answer_prompt: str = "answer@1"
-    judge_prompt: str = "judge@1"
-    tier1_threshold: float = 0.55
-    tier1_window: int = 2
+    answer_prompt: str = _default("answer_prompt")
+    judge_prompt: str = _default("judge_prompt")
+    tier1_threshold: float = _default("tier1_threshold")
+    tier1_window: int = _default("tier1_window")
 
 
 @dataclass

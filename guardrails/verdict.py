@@ -1,4 +1,4 @@
-"""Typed outcomes of the guardrails: a check never raises for a failed answer, it returns a verdict."""
+"""Typed outcomes of the guardrails: a failed check returns a verdict, it never raises."""
 
 from __future__ import annotations
 
@@ -88,5 +88,7 @@ class Verdict(BaseModel):
         return self.outcome == "pass"
 
     @classmethod
-    def escalate(cls, *reasons: ReasonCode, tier: Literal[0, 1, 2] = 0, detail: str = "") -> Verdict:
+    def escalate(
+        cls, *reasons: ReasonCode, tier: Literal[0, 1, 2] = 0, detail: str = ""
+    ) -> Verdict:
         return cls(outcome="escalate", reasons=list(reasons), tier=tier, detail=detail)

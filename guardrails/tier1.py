@@ -1,0 +1,189 @@
+"""Tier 1: every answer sentence against sliding windows over the passages, plus a fact check.
+
+A sentence is supported when its best window (1 to ``window`` consecutive passage sentences, or
+of the customer's own statements) scores at least ``threshold`` in cosine similarity, and every
+fact it states (numbers, amounts, durations, dates, times, names) appears in the passages or in
+the customer's statements. The customer's questions are not evidence: "Can I get a refund after
+30 days?" must not ground "You can get a refund after 30 days." Sentences that claim nothing
+(greetings, apologies, questions back to the customer) need no similar window, but the
+quantities they mention are still checked. One ``embed_batch`` call per check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.embeddings import Embedder
+from guardrails.facts import extract_facts, is_quantity, missing_facts
+from guardrails.sentences import runs, split_sentences, windows
+from guardrails.verdict import SentenceFinding, Tier1Result
+from knowledge_base.articles import Passage
+
+_COURTESY = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|dear"
+    r"|thanks?(?: you)?|(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry|sorry"
+    r"|(?:i|we) (?:sincerely )?apologi[sz]e|apologies|my apologies"
+    r"|i (?:completely |totally )?understand|i can imagine|i know how"
+    r"|(?:i'm|i am|i'd be|i would be|glad|happy) (?:happy |glad )?to help|you're welcome|no problem"
+    r"|(?:please )?let (?:me|us) know|feel free|(?:please )?don't hesitate|is there anything else"
+    r"|if you have any (?:other |more |further )?questions|(?:i )?hope (?:this|that) helps"
+    r"|have a (?:great|good|nice|wonderful)|take care)\b",
+    re.IGNORECASE,
+)
+_BARE_REPLY = re.compile(
+    r"^(?:yes|no|yep|nope|correct|right|exactly|not quite|unfortunately not|sadly not)[.!,]?$",
+    re.IGNORECASE,
+)
+# A courtesy opener followed by one of these goes on to claim or promise something.
+_CLAIM_MARKER = re.compile(
+    r"\b(?:but|however|unfortunately|although|though|because|since|so|which"
+    r"|i've|i have|we've|we have|i'll|i will|we'll|we will)\b"
+    r"|,\s*and\s+(?:i|we|you|your|it|the)\b",
+    re.IGNORECASE,
+)
+Basis = Literal["passage", "conversation", "claimless"]
+_MAX_COURTESY_WORDS = 16
+_MAX_LEAD_IN_WORDS = 8
+
+
+@dataclass(frozen=True)
+class _Window:
+    text: str
+    article_id: str | None  # None: the customer's own words
+
+
+def is_claimless(sentence: str) -> bool:
+    """Whether ``sentence`` states nothing that evidence could support or contradict.
+
+    Questions back to the customer, short lead-ins ("Here's what to do:"), and greetings,
+    thanks, apologies and offers of more help that mention no quantity and go on to no claim
+    ("Sorry, but refunds are not possible", "Thanks, and I've refunded you" are claims).
+    """
+    text = sentence.strip()
+    words = len(text.split())
+    if text.endswith("?") or (text.endswith(":") and words <= _MAX_LEAD_IN_WORDS):
+        return True
+    return (
+        bool(_COURTESY.match(text))
+        and words <= _MAX_COURTESY_WORDS
+        and not _CLAIM_MARKER.search(text)
+        and not any(is_quantity(fact) for fact in extract_facts(text))
+    )
+
+
+def attach_bare_replies(sentences: Sequence[str]) -> list[str]:
+    """Join a bare "Yes." or "No." to the sentence after it (before it, when it comes last).
+
+    On its own it matches no evidence; with its neighbour it is checked as the claim it makes.
+    """
+    merged: list[str] = []
+    carry = ""
+    for sentence in sentences:
+        if _BARE_REPLY.match(sentence):
+            carry = f"{carry} {sentence}".strip()
+        else:
+            merged.append(f"{carry} {sentence}".strip())
+            carry = ""
+    if carry and merged:
+        merged[-1] = f"{merged[-1]} {carry}"
+    elif carry:
+        merged.append(carry)
+    return merged
+
+
+def customer_statements(conversation: Sequence[str]) -> list[list[str]]:
+    """The sentences of each customer turn that are not questions."""
+    return [[s for s in split_sentences(turn) if not s.endswith("?")] for turn in conversation]
+
+
+def evidence_text(passage: Passage) -> str:
+    """What a passage offers the fact check: its text under its article title and section."""
+    return f"{passage.chunk.title}\n{passage.chunk.section}\n{passage.text}"
+
+
+def _evidence_windows(
+    passages: Sequence[Passage], statements: list[list[str]], size: int
+) -> tuple[list[_Window], int]:
+    """Passage windows first, then windows over the customer's turns; and how many are passages."""
+    seen: set[str] = set()
+    passage_windows: list[_Window] = []
+    for passage in passages:
+        for text in windows(passage.text, size):
+            if text not in seen:
+                seen.add(text)
+                passage_windows.append(_Window(text, passage.article_id))
+    turn_windows = [_Window(text, None) for turn in statements for text in runs(turn, size)]
+    return [*passage_windows, *turn_windows], len(passage_windows)
+
+
+def _best(
+    row: npt.NDArray[np.float32], evidence: list[_Window], n_passage: int, threshold: float
+) -> tuple[_Window | None, float]:
+    """The passage window nearest the sentence, unless the customer's words support it better."""
+    passage_at = int(np.argmax(row[:n_passage])) if n_passage else None
+    turn_at = n_passage + int(np.argmax(row[n_passage:])) if len(evidence) > n_passage else None
+    chosen = passage_at
+    if turn_at is not None and (
+        passage_at is None or (row[turn_at] >= threshold and row[turn_at] > row[passage_at])
+    ):
+        chosen = turn_at
+    if chosen is None:
+        return None, 0.0
+    return evidence[chosen], float(row[chosen])
+
+
+def _finding(
+    sentence: str, best: _Window | None, score: float, fact_sources: list[str], threshold: float
+) -> SentenceFinding:
+    claimless = is_claimless(sentence)
+    missing = missing_facts(sentence, fact_sources)
+    basis: Basis = "passage"
+    if claimless:
+        basis = "claimless"
+        missing = [fact for fact in missing if is_quantity(fact)]  # "Hi Sam!" names no fact
+    elif best is not None and best.article_id is None:
+        basis = "conversation"
+    return SentenceFinding(
+        sentence=sentence,
+        score=score,
+        evidence=best.text if best else "",
+        evidence_article_id=best.article_id if best else None,
+        missing_facts=missing,
+        supported=(claimless or score >= threshold) and not missing,
+        basis=basis,
+    )
+
+
+def check_support(
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    embedder: Embedder,
+    threshold: float,
+    window: int = 2,
+    conversation: Sequence[str] = (),
+) -> Tier1Result:
+    """One finding per answer sentence; ``conversation`` holds the customer's earlier turns."""
+    sentences = attach_bare_replies(split_sentences(answer))
+    if not sentences:
+        return Tier1Result(findings=[])
+    statements = customer_statements(conversation)
+    evidence, n_passage = _evidence_windows(passages, statements, window)
+    vectors = embedder.embed_batch([*sentences, *(w.text for w in evidence)])
+    scores = vectors[: len(sentences)] @ vectors[len(sentences) :].T
+    fact_sources = [
+        *(evidence_text(p) for p in passages),
+        *(" ".join(turn) for turn in statements),
+    ]
+    return Tier1Result(
+        findings=[
+            _finding(sentence, *_best(row, evidence, n_passage, threshold), fact_sources, threshold)
+            for sentence, row in zip(sentences, scores, strict=True)
+        ]
+    )

@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.embeddings import HashingEmbedder, Vectors
+from guardrails.tier1 import attach_bare_replies, check_support, is_claimless
+from guardrails.verdict import SentenceFinding
+from knowledge_base.articles import Chunk, Passage
+
+THRESHOLD = 0.5
+
+
+def passage(article_id: str, text: str, title: str = "Help") -> Passage:
+    chunk = Chunk(
+        id=f"{article_id}#0",
+        article_id=article_id,
+        title=title,
+        section="",
+        text=text,
+        issue_type="x",
+    )
+    return Passage(chunk=chunk, score=1.0)
+
+
+REFUNDS = passage(
+    "ref-001",
+    "Refunds must be requested within 7 days of delivery. Open Orders, select the order and tap "
+    "Get Help. Photos are required for damaged items.",
+)
+INSTANT_PAY = passage(
+    "pay-002",
+    "Each Instant Pay cash-out costs $0.85. You can cash out up to 5 times per day.",
+    title="Instant Pay",
+)
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        self.batches.append(list(texts))
+        return super().embed_batch(texts)
+
+
+def check(answer: str, *, conversation: Sequence[str] = ()) -> list[SentenceFinding]:
+    result = check_support(
+        answer,
+        [REFUNDS, INSTANT_PAY],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+        conversation=conversation,
+    )
+    return result.findings
+
+
+def test_a_sentence_close_to_a_passage_is_supported_with_its_evidence() -> None:
+    result = check_support(
+        "Each Instant Pay cash-out costs $0.85 [pay-002].",
+        [REFUNDS, INSTANT_PAY],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+    )
+    assert result.passed
+    (finding,) = result.findings
+    assert finding.sentence == "Each Instant Pay cash-out costs $0.85."
+    assert finding.evidence == "Each Instant Pay cash-out costs $0.85."
+    assert finding.evidence_article_id == "pay-002"
+    assert finding.score == pytest.approx(1.0)
+    assert finding.basis == "passage"
+
+
+def test_an_off_topic_sentence_is_flagged_with_its_nearest_window() -> None:
+    result = check_support(
+        "Open Orders and tap Get Help. Our office dog loves long walks in the park.",
+        [REFUNDS, INSTANT_PAY],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+    )
+    assert [f.supported for f in result.findings] == [True, False]
+    flagged = result.flagged[0]
+    assert flagged.score < THRESHOLD
+    assert flagged.evidence_article_id in {"ref-001", "pay-002"}
+    assert flagged.evidence != ""
+    assert flagged.missing_facts == []
+
+
+def test_planted_contradiction_is_flagged_with_the_missing_fact() -> None:
+    result = check_support(
+        "You can request a refund within 30 days.",
+        [passage("ref-001", "Refunds must be requested within 7 days of delivery.")],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+    )
+    (finding,) = result.findings
+    assert not finding.supported
+    assert finding.missing_facts == ["30 days"]
+    assert finding.evidence_article_id == "ref-001"
+
+
+def test_a_similar_sentence_with_a_fact_missing_is_unsupported() -> None:
+    result = check_support(
+        "Each Instant Pay cash-out costs $0.58.",
+        [INSTANT_PAY],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+    )
+    (finding,) = result.findings
+    assert finding.score >= THRESHOLD
+    assert (finding.supported, finding.missing_facts) == (False, ["$0.58"])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Hi Sam!",
+        "I'm sorry to hear that.",
+        "Thanks for reaching out.",
+        "Let me know if there is anything else I can help with.",
+        "Is there anything else I can help with?",
+        "Could you share your order number?",
+        "Here's what you can do:",
+    ],
+)
+def test_claimless_sentences(sentence: str) -> None:
+    assert is_claimless(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'm sorry, but refunds are not possible after a week.",
+        "Thanks for waiting, your refund of $45 is approved.",
+        "Refunds take 7 days.",
+        "I understand your frustration, and I've issued a full refund to your card plus a credit.",
+    ],
+)
+def test_claims_are_not_claimless(sentence: str) -> None:
+    assert not is_claimless(sentence)
+
+
+def test_claimless_sentences_are_not_flagged() -> None:
+    findings = check("Hi Sam! I'm sorry to hear that. Is there anything else I can help with?")
+    assert [(f.supported, f.basis) for f in findings] == [(True, "claimless")] * 3
+
+
+def test_a_question_with_a_quantity_missing_from_the_evidence_is_flagged() -> None:
+    (finding,) = check("Would you like a $50 credit?")
+    assert (finding.supported, finding.missing_facts) == (False, ["$50"])
+
+
+def test_restating_the_customer_is_supported_by_the_conversation() -> None:
+    (finding,) = check(
+        "Your burger arrived cold and soggy at dinner time.",
+        conversation=["Hello. My burger arrived cold and soggy at dinner time."],
+    )
+    assert finding.supported
+    assert finding.basis == "conversation"
+    assert finding.evidence_article_id is None
+
+
+def test_customer_numbers_support_a_restatement_of_them() -> None:
+    (finding,) = check(
+        "You requested a refund within 7 days for your $45.20 order.",
+        conversation=["I requested a refund within 7 days for my $45.20 order."],
+    )
+    assert (finding.supported, finding.missing_facts) == (True, [])
+
+
+def test_a_customer_question_does_not_ground_the_answer() -> None:
+    (finding,) = check(
+        "You can get a refund after 30 days.",
+        conversation=["Can I get a refund after 30 days?"],
+    )
+    assert not finding.supported
+    assert finding.missing_facts == ["30 days"]
+    assert finding.basis == "passage"
+
+
+def test_windows_join_consecutive_passage_sentences() -> None:
+    text = "You become eligible once you have:\n- completed at least 25 deliveries."
+    answer = "You become eligible once you have completed at least 25 deliveries."
+
+    def best(window: int) -> tuple[float, str]:
+        result = check_support(
+            answer,
+            [passage("pay-002", text)],
+            embedder=HashingEmbedder(),
+            threshold=0.9,
+            window=window,
+        )
+        return result.findings[0].score, result.findings[0].evidence
+
+    narrow, wide = best(1), best(2)
+    assert wide[0] > narrow[0]
+    assert wide[1] == "You become eligible once you have: completed at least 25 deliveries."
+
+
+def test_one_embedding_call_per_check() -> None:
+    embedder = CountingEmbedder()
+    check_support(
+        "Refunds take 7 days. Each cash-out costs $0.85. Thanks!",
+        [REFUNDS, INSTANT_PAY, REFUNDS],
+        embedder=embedder,
+        threshold=THRESHOLD,
+        conversation=["My order was late."],
+    )
+    (batch,) = embedder.batches
+    assert batch[:3] == ["Refunds take 7 days.", "Each cash-out costs $0.85.", "Thanks!"]
+    assert len(batch) == len(set(batch))  # the repeated passage is embedded once
+
+
+def test_bare_yes_or_no_is_checked_with_its_neighbour() -> None:
+    assert attach_bare_replies(["No.", "It is automatic."]) == ["No. It is automatic."]
+    assert attach_bare_replies(["It is automatic.", "Yes!"]) == ["It is automatic. Yes!"]
+    assert attach_bare_replies(["No."]) == ["No."]
+
+
+def test_empty_answer_has_no_findings() -> None:
+    result = check_support("", [REFUNDS], embedder=HashingEmbedder(), threshold=THRESHOLD)
+    assert result.findings == []
+    assert result.passed
+
+
+def test_without_passages_every_claim_is_unsupported() -> None:
+    result = check_support(
+        "Refunds take 7 days.", [], embedder=HashingEmbedder(), threshold=THRESHOLD
+    )
+    (finding,) = result.findings
+    assert (finding.supported, finding.score, finding.evidence) == (False, 0.0, "")
