@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     classifier_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
 
     # Prompts, as "id@version" of files under assistant/prompts/.
-    answer_prompt: str = "answer@1"
+    answer_prompt: str = "answer@2"
     judge_prompt: str = "judge@1"
 
     # Guardrails: tier 1 flags a sentence below this cosine score to its best evidence window.
