@@ -59,11 +59,18 @@ def free_port() -> int:
 
 
 def start_server(
-    args: list[str], ready_url: str, *, timeout: float = 180.0
+    args: list[str],
+    ready_url: str,
+    *,
+    timeout: float = 180.0,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a server process on loopback and wait until ``ready_url`` answers 200."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"tether-server-{time.time_ns()}.log"
-    process = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            args, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

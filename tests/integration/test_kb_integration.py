@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -20,14 +15,9 @@ from knowledge_base.articles import Article, load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
+from tests.integration.conftest import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.integration
-
-FALLBACK_KB = [
-    Article(id="ref-1", title="Refund deadlines", text="## Deadline\nAsk within 7 days."),
-    Article(id="pay-1", title="Instant Pay fees", text="## Fees\nEach cash-out costs $0.85."),
-    Article(id="acc-1", title="Password reset", text="## Reset\nThe reset link lasts 30 minutes."),
-]
 
 
 class CachingEmbedder(Embedder):
@@ -54,14 +44,7 @@ def embedder() -> CachingEmbedder:
 
 @pytest.fixture(scope="module")
 def articles() -> list[Article]:
-    folder = SAMPLE_KB / "articles"
-    return load_articles(folder) if folder.is_dir() and any(folder.glob("*.md")) else FALLBACK_KB
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return load_articles(SAMPLE_KB / "articles")
 
 
 @pytest.fixture
@@ -69,32 +52,23 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
     """A ``chroma run`` server from the venv on a free loopback port, stopped afterwards."""
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
-    command = [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    server = start_server(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        f"http://127.0.0.1:{port}/api/v2/heartbeat",
+        timeout=60,
+        env={"ANONYMIZED_TELEMETRY": "False"},
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "chroma run exited"
-            assert time.monotonic() < deadline, "chroma run did not answer within 60 s"
-            time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    yield port
+    stop_server(server)
 
 
 def test_re_ingestion_into_persistent_chroma_is_idempotent(
