@@ -134,7 +134,7 @@ def eval_classify(folder: Path) -> None:
 @eval_app.command("latency")
 def eval_latency(
     questions: Annotated[Path | None, typer.Option(help="questions.jsonl")] = None,
-    limit: int = 24,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions")] = None,
 ) -> None:
     """Per-stage latency (p50, p95), tier-2 share and escalation rate on the real model."""
     from evals import latency

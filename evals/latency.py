@@ -21,18 +21,18 @@ from evals.report import table
 from evals.retrieval import load_questions
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import ingest
-from knowledge_base.store import InMemoryStore
+from knowledge_base.store import ChromaStore
 
 STAGES = ("condense", "classify", "retrieve", "generate", "guardrail", "total")
 
 
-def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
+def run(questions: Path | None = None, *, limit: int | None = None) -> dict[str, float]:
     settings = get_settings()
     cases = load_questions(questions or SAMPLE_KB / "questions.jsonl")[:limit]
     embedder = MiniLMEmbedder()
-    store = InMemoryStore()
-    ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
+        store = ChromaStore.persistent(Path(tmp) / "chroma", "latency")
+        ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)
         services = assemble(
             settings,
             model=build_model(settings),
@@ -57,6 +57,10 @@ def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
         sum(r.verdict.tier == 2 for r in checked) / max(len(checked), 1), 3
     )
     figures["escalation_rate"] = round(sum(not r.answered for r in replies) / len(replies), 3)
+    for expect, outcome in (("answer", True), ("escalate", False)):
+        meant = [r for r, c in zip(replies, cases, strict=True) if c.expect == expect]
+        key = "answered_when_answerable" if outcome else "escalated_when_outside_kb"
+        figures[key] = round(sum(r.answered == outcome for r in meant) / max(len(meant), 1), 3)
     reasons: dict[str, int] = {}
     for reply in replies:
         for reason in reply.verdict.reasons:
@@ -72,6 +76,8 @@ def run(questions: Path | None = None, *, limit: int = 24) -> dict[str, float]:
     print(table("Escalation reasons", sorted(reasons.items()), ("reason", "count")))
     print(
         f"\ntier-2 share of checked answers: {figures['tier2_share']:.0%}; "
-        f"escalation rate: {figures['escalation_rate']:.0%}"
+        f"escalation rate: {figures['escalation_rate']:.0%}; answered when answerable: "
+        f"{figures['answered_when_answerable']:.0%}; escalated when outside the knowledge base: "
+        f"{figures['escalated_when_outside_kb']:.0%}"
     )
     return figures

@@ -48,6 +48,7 @@ class Question(BaseModel):
     question: str | None = None
     conversation: list[Turn] | None = None
     kind: str = ""
+    expect: Literal["answer", "escalate"] = "answer"
     tags: list[str] = Field(default_factory=list)
 
     @property
