@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.llm.base import ChatModel
+from assistant.llm.base import ChatModel, first_json_object
 from assistant.prompts import Prompt
-from knowledge_base.articles import Passage
+from knowledge_base.articles import Passage, format_passages
 
 _CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
 class AnswerDraft(BaseModel):
@@ -34,15 +32,6 @@ class GeneratedAnswer(BaseModel):
     raw: list[str] = Field(default_factory=list)
 
 
-def format_passages(passages: Sequence[Passage]) -> str:
-    blocks = []
-    for passage in passages:
-        chunk = passage.chunk
-        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
-        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text}")
-    return "\n\n".join(blocks)
-
-
 def strip_citations(text: str) -> str:
     without = re.sub(r"[ \t]{2,}", " ", _CITATION.sub("", text))
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", without).strip()
@@ -54,12 +43,9 @@ def parse_draft(text: str, allowed_ids: Sequence[str]) -> AnswerDraft | None:
     Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the
     answer count as citations too, and are removed from the text the customer sees.
     """
-    match = _JSON_OBJECT.search(text)
-    if match is None:
-        return None
     try:
-        draft = AnswerDraft.model_validate(json.loads(match.group(0)))
-    except (json.JSONDecodeError, ValidationError):
+        draft = AnswerDraft.model_validate(first_json_object(text))
+    except ValidationError:
         return None
     if draft.answerable and not draft.answer.strip():
         return None

@@ -8,14 +8,13 @@ a second miss raises :class:`JudgeOutputError`, an :class:`LLMError`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from assistant.errors import LLMError
-from assistant.llm.base import ChatMessage, ChatModel
+from assistant.llm.base import ChatMessage, ChatModel, first_json_object
 from assistant.prompts import load_prompt
 from guardrails.verdict import JudgeCriterion, JudgeVerdict
-from knowledge_base.articles import Passage
+from knowledge_base.articles import Passage, format_passages
 
 _CRITERIA = ("grounding", "coherence", "compliance")
 _TRUE = frozenset({"true", "yes", "ok", "pass", "passed", "1"})
@@ -28,26 +27,6 @@ _REASK = (
 
 class JudgeOutputError(LLMError):
     """The judge twice replied with something that is not a verdict."""
-
-
-def format_passages(passages: Sequence[Passage]) -> str:
-    blocks = []
-    for passage in passages:
-        chunk = passage.chunk
-        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
-        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text.strip()}")
-    return "\n\n".join(blocks)
-
-
-def _first_object(text: str) -> object:
-    start = text.find("{")
-    if start < 0:
-        return None
-    try:
-        value, _ = json.JSONDecoder().raw_decode(text, start)
-    except json.JSONDecodeError:
-        return None
-    return value
 
 
 def _as_bool(value: object) -> bool | None:
@@ -73,7 +52,7 @@ def _criterion(value: object) -> JudgeCriterion | None:
 
 def parse_verdict(text: str) -> JudgeVerdict | None:
     """The verdict in a judge reply, or None when the reply does not hold one."""
-    data = _first_object(text)
+    data = first_json_object(text)
     if not isinstance(data, Mapping):
         return None
     fields = {str(key).strip().lower(): value for key, value in data.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -61,6 +61,16 @@ class Passage(BaseModel):
     @property
     def text(self) -> str:
         return self.chunk.text
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Passages as a model reads them: ``[article-id] Title > Section`` then the text."""
+    blocks = []
+    for passage in passages:
+        chunk = passage.chunk
+        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
+        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text.strip()}")
+    return "\n\n".join(blocks)
 
 
 def _front_matter(raw: str, path: Path) -> tuple[dict[str, object], str]:

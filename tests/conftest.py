@@ -11,7 +11,7 @@ from assistant.classify import IssueClassifier, IssueType, Taxonomy
 from assistant.embeddings import HashingEmbedder
 from assistant.llm.fake import FakeChatModel
 from assistant.pipeline import Assistant, PipelineConfig
-from knowledge_base.articles import Article
+from knowledge_base.articles import Article, Chunk, Passage
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import InMemoryStore
@@ -75,6 +75,27 @@ TAXONOMY = Taxonomy(
         ),
     ]
 )
+
+
+def make_passage(
+    article_id: str,
+    text: str,
+    *,
+    title: str = "Help",
+    section: str = "",
+    issue_type: str = "x",
+    score: float = 1.0,
+    dense_score: float = 0.0,
+) -> Passage:
+    chunk = Chunk(
+        id=f"{article_id}#0",
+        article_id=article_id,
+        title=title,
+        section=section,
+        text=text,
+        issue_type=issue_type,
+    )
+    return Passage(chunk=chunk, score=score, dense_score=dense_score)
 
 
 def answer_json(answer: str, citations: list[str], *, answerable: bool = True) -> str:

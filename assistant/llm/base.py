@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Literal
@@ -21,6 +22,18 @@ class Completion(BaseModel):
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+def first_json_object(text: str) -> object:
+    """The first JSON value that starts at a ``{`` in a model's reply, or None."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError:
+        return None
+    return value
 
 
 class ChatModel(ABC):

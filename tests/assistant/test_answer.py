@@ -1,20 +1,16 @@
-from assistant.answer import format_passages, generate_answer, parse_draft, strip_citations
+from assistant.answer import generate_answer, parse_draft, strip_citations
 from assistant.llm.fake import FakeChatModel
 from assistant.prompts import load_prompt
-from knowledge_base.articles import Chunk, Passage
-from tests.conftest import answer_json
+from knowledge_base.articles import format_passages
+from tests.conftest import answer_json, make_passage
 
 PASSAGES = [
-    Passage(
-        chunk=Chunk(
-            id="ref-001#0",
-            article_id="ref-001",
-            title="Refund deadlines",
-            section="Deadlines",
-            text="Refunds must be requested within 7 days.",
-            issue_type="refunds",
-        ),
-        score=1.0,
+    make_passage(
+        "ref-001",
+        "Refunds must be requested within 7 days.",
+        title="Refund deadlines",
+        section="Deadlines",
+        issue_type="refunds",
         dense_score=0.8,
     )
 ]

@@ -7,19 +7,15 @@ from assistant.errors import LLMError
 from assistant.llm.fake import FakeChatModel
 from guardrails.cascade import check_answer, format_conversation
 from guardrails.verdict import ReasonCode, Verdict
-from knowledge_base.articles import Chunk, Passage
-from tests.conftest import judge_json
+from knowledge_base.articles import Passage
+from tests.conftest import judge_json, make_passage
 
 THRESHOLD = 0.5
-REFUND_POLICY = Passage(
-    chunk=Chunk(
-        id="ref-001#0",
-        article_id="ref-001",
-        title="Refund deadlines",
-        section="",
-        text="Refunds must be requested within 7 days of delivery. Open Orders and tap Get Help.",
-        issue_type="refunds",
-    ),
+REFUND_POLICY = make_passage(
+    "ref-001",
+    "Refunds must be requested within 7 days of delivery. Open Orders and tap Get Help.",
+    title="Refund deadlines",
+    issue_type="refunds",
     score=0.9,
 )
 FAITHFUL = (

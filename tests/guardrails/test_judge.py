@@ -9,19 +9,15 @@ from assistant.llm.fake import FakeChatModel
 from assistant.prompts import load_prompt
 from guardrails.judge import JudgeOutputError, judge_answer, parse_verdict
 from guardrails.verdict import JudgeVerdict
-from knowledge_base.articles import Chunk, Passage
-from tests.conftest import judge_json
+from tests.conftest import judge_json, make_passage
 
 PASSAGES = [
-    Passage(
-        chunk=Chunk(
-            id="ref-001#0",
-            article_id="ref-001",
-            title="Refund deadlines",
-            section="Deadlines",
-            text="Refunds must be requested within 7 days of delivery.",
-            issue_type="refunds",
-        ),
+    make_passage(
+        "ref-001",
+        "Refunds must be requested within 7 days of delivery.",
+        title="Refund deadlines",
+        section="Deadlines",
+        issue_type="refunds",
         score=0.9,
     )
 ]

@@ -7,21 +7,14 @@ import pytest
 from assistant.embeddings import HashingEmbedder, Vectors
 from guardrails.tier1 import attach_bare_replies, check_support, is_claimless
 from guardrails.verdict import SentenceFinding
-from knowledge_base.articles import Chunk, Passage
+from knowledge_base.articles import Passage
+from tests.conftest import make_passage
 
 THRESHOLD = 0.5
 
 
 def passage(article_id: str, text: str, title: str = "Help") -> Passage:
-    chunk = Chunk(
-        id=f"{article_id}#0",
-        article_id=article_id,
-        title=title,
-        section="",
-        text=text,
-        issue_type="x",
-    )
-    return Passage(chunk=chunk, score=1.0)
+    return make_passage(article_id, text, title=title)
 
 
 REFUNDS = passage(

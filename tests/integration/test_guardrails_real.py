@@ -7,7 +7,8 @@ import pytest
 from assistant.embeddings import MiniLMEmbedder
 from assistant.settings import Settings
 from guardrails.tier1 import check_support
-from knowledge_base.articles import Chunk, Passage
+from knowledge_base.articles import Passage
+from tests.conftest import make_passage
 
 pytestmark = pytest.mark.integration
 
@@ -15,10 +16,7 @@ THRESHOLD = float(Settings.model_fields["tier1_threshold"].default)
 
 
 def passage(article_id: str, text: str) -> Passage:
-    chunk = Chunk(
-        id=f"{article_id}#0", article_id=article_id, title="", section="", text=text, issue_type="x"
-    )
-    return Passage(chunk=chunk, score=1.0)
+    return make_passage(article_id, text, title="")
 
 
 INSTANT_PAY = passage(
