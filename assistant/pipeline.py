@@ -10,13 +10,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from assistant.answer import generate_answer
 from assistant.classify import Classification, IssueClassifier
-from assistant.conversation import Turn, core_issue, transcript
+from assistant.conversation import Turn, core_issue, core_issue_by_llm, transcript
 from assistant.embeddings import Embedder
 from assistant.errors import LLMError, StoreError
 from assistant.llm.base import ChatModel
@@ -67,6 +67,8 @@ class PipelineConfig:
     max_sections: int = _default("max_sections")
     min_retrieval_score: float = _default("min_retrieval_score")
     filter_confidence: float = 0.6
+    condense: Literal["heuristic", "llm"] = _default("condense")
+    condense_prompt: str = _default("condense_prompt")
     answer_prompt: str = _default("answer_prompt")
     judge_prompt: str = _default("judge_prompt")
     tier1_threshold: float = _default("tier1_threshold")
@@ -112,6 +114,15 @@ class Assistant:
         reply.latency_ms = timer.laps
         return reply
 
+    def _core_issue(self, turns: Sequence[Turn]) -> str:
+        """The LLM rewrite when configured; the rule when not, or when the model fails."""
+        if self.config.condense == "llm":
+            try:
+                return core_issue_by_llm(turns, self.model, self.config.condense_prompt)
+            except LLMError:
+                pass
+        return core_issue(turns)
+
     def _retrieve(self, query: str, classification: Classification) -> list[Passage]:
         """The best chunks, widened to their whole sections (at most ``max_sections``)."""
         return self.searcher.widen(self._search(query, classification))[: self.config.max_sections]
@@ -129,7 +140,7 @@ class Assistant:
     def _respond(self, turns: Sequence[Turn], timer: _Timer) -> Reply:
         cfg = self.config
         with timer.stage("condense"):
-            query = core_issue(turns)
+            query = self._core_issue(turns)
         with timer.stage("classify"):
             classification = self.classifier.classify(query)
 

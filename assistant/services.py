@@ -60,6 +60,8 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         retrieval_k=settings.retrieval_k,
         max_sections=settings.max_sections,
         min_retrieval_score=settings.min_retrieval_score,
+        condense=settings.condense,
+        condense_prompt=settings.condense_prompt,
         answer_prompt=settings.answer_prompt,
         judge_prompt=settings.judge_prompt,
         tier1_threshold=settings.tier1_threshold,

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     min_retrieval_score: float = 0.30
     classifier_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
 
+    # The core issue of a multi-turn conversation: a rule with no model call (measured in the
+    # README), or an LLM rewrite with the condense prompt (one more model call per message).
+    condense: Literal["heuristic", "llm"] = "heuristic"
+    condense_prompt: str = "condense@1"
+
     # Prompts, as "id@version" of files under assistant/prompts/.
     answer_prompt: str = "answer@2"
     judge_prompt: str = "judge@1"

@@ -122,3 +122,30 @@ def test_facts_the_customer_stated_earlier_count_as_evidence(make_assistant: Bui
     )
     assert reply.answered, reply.verdict
     assert len(model.calls) == 1  # tier 1 passed: the judge was never asked
+
+
+CONVERSATION = [
+    Turn(role="customer", text="Can I get my courier earnings early?"),
+    Turn(role="assistant", text="Yes, with Instant Pay."),
+    Turn(role="customer", text="how much is it"),
+]
+
+
+def test_the_llm_condensation_writes_the_core_issue_when_configured(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        "How much does an Instant Pay cash-out cost?",
+        answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"]),
+    )
+    reply = make_assistant(model, condense="llm").respond(CONVERSATION)
+    assert reply.core_issue == "How much does an Instant Pay cash-out cost?"
+    assert "how much is it" in model.calls[0][1].content
+    assert reply.answered
+
+
+def test_a_failing_llm_condensation_falls_back_to_the_rule(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        LLMError("timeout"), answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"])
+    )
+    reply = make_assistant(model, condense="llm").respond(CONVERSATION)
+    assert reply.core_issue.startswith("how much is it Yes, with Instant Pay.")
+    assert reply.answered
