@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,10 +15,14 @@ import pytest
 
 from assistant.classify import IssueClassifier, load_taxonomy
 from assistant.embeddings import MiniLMEmbedder
+from assistant.llm.base import ChatModel
 from assistant.llm.llama_cpp import LlamaCppModel
+from assistant.pipeline import Assistant
+from assistant.services import pipeline_config
 from assistant.settings import Settings
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import ingest
+from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
 
 SETTINGS = Settings()
@@ -50,6 +54,28 @@ def sample_classifier(minilm: MiniLMEmbedder) -> IssueClassifier:
     return IssueClassifier.from_taxonomy(
         load_taxonomy(SETTINGS.taxonomy_path), minilm, threshold=SETTINGS.classifier_threshold
     )
+
+
+AssistantFactory = Callable[..., Assistant]
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(
+    minilm: MiniLMEmbedder, sample_store: ChromaStore, sample_classifier: IssueClassifier
+) -> AssistantFactory:
+    """Build the assistant over the sample knowledge base with a given model (and judge)."""
+
+    def build(model: ChatModel, judge: ChatModel | None = None) -> Assistant:
+        return Assistant(
+            model=model,
+            judge_model=judge,
+            embedder=minilm,
+            searcher=HybridSearcher(sample_store, minilm),
+            classifier=sample_classifier,
+            config=pipeline_config(SETTINGS),
+        )
+
+    return build
 
 
 def free_port() -> int:

@@ -8,19 +8,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api.main import create_app
-from assistant.classify import IssueClassifier
 from assistant.conversation import Turn
 from assistant.embeddings import MiniLMEmbedder
 from assistant.llm.fake import FakeChatModel
 from assistant.llm.llama_cpp import LlamaCppModel
-from assistant.pipeline import Assistant
-from assistant.services import assemble, pipeline_config
+from assistant.services import assemble
 from assistant.settings import Settings
 from assistant.storage import ConversationStore
 from guardrails.verdict import ReasonCode
-from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
 from tests.conftest import answer_json
+from tests.integration.conftest import AssistantFactory
 
 pytestmark = pytest.mark.integration
 
@@ -52,30 +50,10 @@ def test_a_grounded_question_is_answered_through_the_api(
     assert body["issue_type"] == "payments_and_pay"
 
 
-def _assistant(
-    model: LlamaCppModel | FakeChatModel,
-    judge: LlamaCppModel,
-    minilm: MiniLMEmbedder,
-    store: ChromaStore,
-    classifier: IssueClassifier,
-) -> Assistant:
-    return Assistant(
-        model=model,
-        judge_model=judge,
-        embedder=minilm,
-        searcher=HybridSearcher(store, minilm),
-        classifier=classifier,
-        config=pipeline_config(Settings()),
-    )
-
-
 def test_a_question_outside_the_knowledge_base_is_escalated(
-    llama: LlamaCppModel,
-    minilm: MiniLMEmbedder,
-    sample_store: ChromaStore,
-    sample_classifier: IssueClassifier,
+    llama: LlamaCppModel, sample_assistant: AssistantFactory
 ) -> None:
-    assistant = _assistant(llama, llama, minilm, sample_store, sample_classifier)
+    assistant = sample_assistant(llama)
     reply = assistant.respond(
         [
             Turn(
@@ -90,17 +68,14 @@ def test_a_question_outside_the_knowledge_base_is_escalated(
 
 
 def test_a_planted_wrong_deadline_is_caught(
-    llama: LlamaCppModel,
-    minilm: MiniLMEmbedder,
-    sample_store: ChromaStore,
-    sample_classifier: IssueClassifier,
+    llama: LlamaCppModel, sample_assistant: AssistantFactory
 ) -> None:
     wrong = FakeChatModel().enqueue(
         answer_json(
             "You can request a refund for missing items within 30 days of delivery.", ["ref-001"]
         )
     )
-    assistant = _assistant(wrong, llama, minilm, sample_store, sample_classifier)
+    assistant = sample_assistant(wrong, judge=llama)
     reply = assistant.respond(
         [Turn(role="customer", text="How long do I have to ask for a refund for missing items?")]
     )

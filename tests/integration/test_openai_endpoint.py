@@ -6,19 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.classify import IssueClassifier
 from assistant.conversation import Turn
-from assistant.embeddings import MiniLMEmbedder
 from assistant.errors import LLMError
 from assistant.llm.base import ChatMessage
 from assistant.llm.openai_compat import OpenAICompatModel
-from assistant.pipeline import Assistant
-from assistant.services import build_model, pipeline_config
+from assistant.services import build_model
 from assistant.settings import Settings
 from guardrails.verdict import ReasonCode
-from knowledge_base.search import HybridSearcher
-from knowledge_base.store import ChromaStore
-from tests.integration.conftest import PYTHON, SETTINGS, free_port, start_server, stop_server
+from tests.integration.conftest import (
+    PYTHON,
+    SETTINGS,
+    AssistantFactory,
+    free_port,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -68,19 +70,9 @@ def test_settings_select_the_openai_adapter_and_it_completes_json(endpoint: str)
 
 
 def test_the_message_path_answers_through_the_endpoint(
-    endpoint: str,
-    minilm: MiniLMEmbedder,
-    sample_store: ChromaStore,
-    sample_classifier: IssueClassifier,
+    endpoint: str, sample_assistant: AssistantFactory
 ) -> None:
-    model = build_model(openai_settings(endpoint))
-    assistant = Assistant(
-        model=model,
-        embedder=minilm,
-        searcher=HybridSearcher(sample_store, minilm),
-        classifier=sample_classifier,
-        config=pipeline_config(Settings()),
-    )
+    assistant = sample_assistant(build_model(openai_settings(endpoint)))
     reply = assistant.respond(
         [Turn(role="customer", text="How much does Instant Pay charge each time I cash out?")]
     )
@@ -89,18 +81,13 @@ def test_the_message_path_answers_through_the_endpoint(
 
 
 def test_an_unreachable_endpoint_escalates_with_llm_error(
-    minilm: MiniLMEmbedder, sample_store: ChromaStore, sample_classifier: IssueClassifier
+    sample_assistant: AssistantFactory,
 ) -> None:
     dead = build_model(openai_settings(f"http://127.0.0.1:{free_port()}/v1"))
     assert not dead.is_ready()
     with pytest.raises(LLMError):
         dead.complete([ChatMessage(role="user", content="hi")], max_tokens=5)
-    assistant = Assistant(
-        model=dead,
-        embedder=minilm,
-        searcher=HybridSearcher(sample_store, minilm),
-        classifier=sample_classifier,
-        config=pipeline_config(Settings()),
+    reply = sample_assistant(dead).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
     )
-    reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
     assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
