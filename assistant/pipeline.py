@@ -66,7 +66,7 @@ class PipelineConfig:
     retrieval_k: int = _default("retrieval_k")
     max_sections: int = _default("max_sections")
     min_retrieval_score: float = _default("min_retrieval_score")
-    filter_confidence: float = 0.6
+    filter_confidence: float = _default("filter_confidence")
     condense: Literal["heuristic", "llm"] = _default("condense")
     condense_prompt: str = _default("condense_prompt")
     answer_prompt: str = _default("answer_prompt")

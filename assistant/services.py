@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from assistant.classify import IssueClassifier, load_taxonomy
 from assistant.embeddings import Embedder, MiniLMEmbedder
@@ -56,17 +56,8 @@ def build_model(settings: Settings) -> ChatModel:
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
-    return PipelineConfig(
-        retrieval_k=settings.retrieval_k,
-        max_sections=settings.max_sections,
-        min_retrieval_score=settings.min_retrieval_score,
-        condense=settings.condense,
-        condense_prompt=settings.condense_prompt,
-        answer_prompt=settings.answer_prompt,
-        judge_prompt=settings.judge_prompt,
-        tier1_threshold=settings.tier1_threshold,
-        tier1_window=settings.tier1_window,
-    )
+    """The message path's share of the settings (every PipelineConfig field is a setting)."""
+    return PipelineConfig(**{f.name: getattr(settings, f.name) for f in fields(PipelineConfig)})
 
 
 def assemble(

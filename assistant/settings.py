@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_sections: int = Field(default=4, ge=1, le=10)
     min_retrieval_score: float = 0.30
     classifier_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Search only the predicted issue type's articles when the classifier is at least this sure.
+    filter_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
 
     # The core issue of a multi-turn conversation: a rule with no model call (measured in the
     # README), or an LLM rewrite with the condense prompt (one more model call per message).

@@ -149,3 +149,12 @@ def test_a_failing_llm_condensation_falls_back_to_the_rule(make_assistant: Build
     reply = make_assistant(model, condense="llm").respond(CONVERSATION)
     assert reply.core_issue.startswith("how much is it Yes, with Instant Pay.")
     assert reply.answered
+
+
+def test_the_pipeline_config_comes_from_the_settings() -> None:
+    from assistant.services import pipeline_config
+    from assistant.settings import Settings
+
+    config = pipeline_config(Settings(retrieval_k=9, answer_prompt="answer@1", condense="llm"))
+    assert (config.retrieval_k, config.answer_prompt, config.condense) == (9, "answer@1", "llm")
+    assert config.tier1_threshold == Settings().tier1_threshold
