@@ -108,9 +108,8 @@ class Assistant:
 
     def respond(self, turns: Sequence[Turn]) -> Reply:
         timer = _Timer()
-        start = time.perf_counter()
-        reply = self._respond(turns, timer)
-        timer.laps["total"] = round((time.perf_counter() - start) * 1000, 1)
+        with timer.stage("total"):
+            reply = self._respond(turns, timer)
         reply.latency_ms = timer.laps
         return reply
 

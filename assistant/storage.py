@@ -180,12 +180,7 @@ class ConversationStore:
                 id=row.id,
                 customer_ref=row.customer_ref,
                 created_at=row.created_at,
-                messages=[
-                    StoredMessage(
-                        id=m.id, role=m.role, text=m.text, created_at=m.created_at, meta=m.meta
-                    )
-                    for m in messages
-                ],
+                messages=[_message(m) for m in messages],
             )
 
     def add_message(
@@ -197,9 +192,7 @@ class ConversationStore:
             row = MessageRow(conversation_id=conversation_id, role=role, text=text, meta=meta or {})
             session.add(row)
             session.flush()
-            return StoredMessage(
-                id=row.id, role=row.role, text=row.text, created_at=row.created_at, meta=row.meta
-            )
+            return _message(row)
 
     def add_escalation(
         self,
@@ -243,6 +236,12 @@ class ConversationStore:
             if status is not None:
                 query = query.where(EscalationRow.status == status)
             return [_record(row) for row in session.scalars(query)]
+
+
+def _message(row: MessageRow) -> StoredMessage:
+    return StoredMessage(
+        id=row.id, role=row.role, text=row.text, created_at=row.created_at, meta=row.meta
+    )
 
 
 def _record(row: EscalationRow) -> EscalationRecord:
