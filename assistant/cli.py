@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from assistant.errors import TetherError
 from assistant.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from assistant.storage import Database
+
 app = typer.Typer(
     help="Tether: support answers tethered to a knowledge base.", no_args_is_help=True
 )
 eval_app = typer.Typer(help="Measure retrieval, classification, latency.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+keys_app = typer.Typer(help="API keys: create, list, revoke (stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+cases_app = typer.Typer(help="Benchmark cases written from resolved escalations.")
+app.add_typer(cases_app, name="cases")
 
 
 def _fail(exc: TetherError) -> None:
@@ -99,6 +106,13 @@ def serve(
     try:
         if ingest:
             typer.echo(ingest_knowledge_base(settings))
+        first_key = bootstrap_admin_key(_database(settings))
+        if first_key is not None:
+            typer.secho(
+                f"No API keys yet: made an admin key (shown once, stored hashed):\n  {first_key}\n"
+                f"Console: http://{host}:{port}/console  API docs: http://{host}:{port}/docs",
+                fg=typer.colors.GREEN,
+            )
         uvicorn.run(create_app(settings=settings), host=host, port=port)
     except TetherError as exc:
         _fail(exc)
@@ -143,3 +157,80 @@ def eval_latency(
         _print_figures(latency.run(questions, limit=limit))
     except TetherError as exc:
         _fail(exc)
+
+
+def _database(settings: Settings) -> Database:
+    from assistant.storage import Database
+
+    return Database.connect(settings.resolved_database_url)
+
+
+def bootstrap_admin_key(database: Database) -> str | None:
+    """On a database with no active key, make one admin key so someone can log in at all."""
+    from assistant.storage.keys import Role
+
+    if database.keys.all():
+        return None
+    return database.keys.create("admin", Role.ADMIN).secret
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="The agent, admin or customer client it speaks for")],
+    role: Annotated[str, typer.Option(help="customer, agent or admin")] = "agent",
+) -> None:
+    """Make a key and print its secret (the only time it is shown)."""
+    from assistant.storage.keys import Role
+
+    if role not in {r.value for r in Role}:
+        typer.secho(f"error: role must be customer, agent or admin, not {role!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        issued = _database(get_settings()).keys.create(name, Role(role))
+    except (TetherError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{issued.key.role} key for {issued.key.name} (id {issued.key.id}):")
+    typer.echo(issued.secret)
+
+
+@keys_app.command("list")
+def keys_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys")] = False,
+) -> None:
+    """Keys by id, name, role and prefix; never the secrets."""
+    try:
+        keys = _database(get_settings()).keys.all(include_revoked=all_keys)
+    except TetherError as exc:
+        _fail(exc)
+        return
+    for key in keys:
+        state = "active" if key.active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
+        typer.echo(f"{key.id}  {key.name:<20} {key.role:<9} {key.prefix}...  {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="A key id, or a name: all its keys")],
+) -> None:
+    try:
+        revoked = _database(get_settings()).keys.revoke(key)
+    except TetherError as exc:
+        _fail(exc)
+        return
+    for item in revoked:
+        typer.echo(f"revoked {item.id} ({item.name}, {item.role})")
+
+
+@cases_app.command("export")
+def cases_export(path: Annotated[Path, typer.Argument(help="A .jsonl file to write")]) -> None:
+    """Write the regression cases agents recorded to PATH, in the benchmark case format."""
+    from evals.cases import BenchmarkCase, write_cases
+
+    try:
+        raw = _database(get_settings()).escalations.regression_cases()
+    except TetherError as exc:
+        _fail(exc)
+        return
+    count = write_cases([BenchmarkCase.model_validate(c) for c in raw], path)
+    typer.echo(f"{count} regression cases written to {path}")

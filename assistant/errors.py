@@ -6,7 +6,10 @@
     │   ├── LLMError            the language model (embedded or remote) failed
     │   ├── StoreError          the vector store failed
     │   └── DatabaseError       the conversation database failed
-    └── NotFoundError           an id that does not exist
+    ├── NotFoundError           an id that does not exist
+    ├── ConflictError           the object is not in a state that allows the action (409)
+    ├── ForbiddenError          the caller may not do this to this object (403)
+    └── AuthenticationError     no key, an unknown key or a revoked key (401)
 
 Failed *checks* (an ungrounded answer, an unknown issue) are never exceptions: they are verdicts.
 """
@@ -38,3 +41,15 @@ class DatabaseError(ServiceError):
 
 class NotFoundError(TetherError):
     """The requested object does not exist."""
+
+
+class ConflictError(TetherError):
+    """The action does not fit the object's current state (a case already claimed, say)."""
+
+
+class ForbiddenError(TetherError):
+    """The caller is known but may not act on this object (another agent's case, say)."""
+
+
+class AuthenticationError(TetherError):
+    """The request carries no valid API key."""

@@ -13,8 +13,10 @@ from pydantic import BaseModel
 
 from assistant.classify import UNKNOWN, Classification
 from assistant.conversation import Turn
+from assistant.escalations.desk import AgentDesk
+from assistant.escalations.models import NewEscalation
 from assistant.pipeline import HANDOFF_MESSAGE, Assistant, Reply
-from assistant.storage import ConversationStore, StoredMessage
+from assistant.storage import Database, StoredMessage
 from guardrails.verdict import ReasonCode, Verdict
 
 log = logging.getLogger(__name__)
@@ -64,13 +66,14 @@ def _evidence(reply: Reply) -> dict[str, Any]:
 
 
 class ChatService:
-    def __init__(self, *, store: ConversationStore, assistant: Assistant) -> None:
-        self.store = store
+    def __init__(self, *, database: Database, desk: AgentDesk, assistant: Assistant) -> None:
+        self.conversations = database.conversations
+        self.desk = desk
         self.assistant = assistant
 
     def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
-        customer = self.store.add_message(conversation_id, role="customer", text=text)
-        history = self.store.get_conversation(conversation_id).messages
+        customer = self.conversations.add_message(conversation_id, role="customer", text=text)
+        history = self.conversations.get(conversation_id).messages
         turns = _turns(history)
         try:
             reply = self.assistant.respond(turns)
@@ -86,23 +89,29 @@ class ChatService:
             "latency_ms": reply.latency_ms,
             "trace": {"core_issue": reply.core_issue, "reasoning": reply.reasoning},
         }
-        stored_reply = self.store.add_message(
-            conversation_id, role="assistant", text=reply.text, meta=meta
-        )
+        # The case is queued before the customer is told a person will follow up.
         escalation_id = None
         if not reply.answered:
-            record = self.store.add_escalation(
-                conversation_id=conversation_id,
-                message_id=customer.id,
-                reasons=[str(r) for r in reply.verdict.reasons],
-                tier=reply.verdict.tier,
-                issue_type=reply.classification.issue_type,
-                core_issue=reply.core_issue,
-                transcript=[t.model_dump() for t in turns],
-                verdict=reply.verdict.model_dump(mode="json"),
-                evidence=_evidence(reply),
+            record = self.desk.escalate(
+                NewEscalation(
+                    conversation_id=conversation_id,
+                    message_id=customer.id,
+                    reasons=[str(r) for r in reply.verdict.reasons],
+                    tier=reply.verdict.tier,
+                    issue_type=reply.classification.issue_type,
+                    core_issue=reply.core_issue,
+                    transcript=[t.model_dump() for t in turns],
+                    verdict=reply.verdict.model_dump(mode="json"),
+                    evidence=_evidence(reply),
+                )
             )
             escalation_id = record.id
+        stored_reply = self.conversations.add_message(
+            conversation_id,
+            role="assistant",
+            text=reply.text,
+            meta={**meta, "escalation_id": escalation_id},
+        )
         return MessageOutcome(
             customer_message=customer,
             reply_message=stored_reply,

@@ -6,11 +6,13 @@ from dataclasses import dataclass, fields
 
 from assistant.classify import IssueClassifier, load_taxonomy
 from assistant.embeddings import Embedder, MiniLMEmbedder
+from assistant.escalations.desk import AgentDesk
+from assistant.escalations.priority import load_priority_rules
 from assistant.llm.base import ChatModel
 from assistant.pipeline import Assistant, PipelineConfig
 from assistant.service import ChatService
 from assistant.settings import Settings
-from assistant.storage import ConversationStore
+from assistant.storage import Database
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
 
@@ -22,9 +24,10 @@ class Services:
     model: ChatModel
     embedder: Embedder
     vector_store: VectorStore
-    database: ConversationStore
+    database: Database
     assistant: Assistant
     chat: ChatService
+    desk: AgentDesk
 
     def readiness(self) -> dict[str, bool]:
         return {
@@ -66,7 +69,7 @@ def assemble(
     model: ChatModel,
     embedder: Embedder,
     vector_store: VectorStore,
-    database: ConversationStore,
+    database: Database,
 ) -> Services:
     classifier = IssueClassifier.from_taxonomy(
         load_taxonomy(settings.taxonomy_path), embedder, threshold=settings.classifier_threshold
@@ -78,13 +81,15 @@ def assemble(
         classifier=classifier,
         config=pipeline_config(settings),
     )
+    desk = AgentDesk(database, load_priority_rules(settings.priority_rules_path))
     return Services(
         model=model,
         embedder=embedder,
         vector_store=vector_store,
         database=database,
         assistant=assistant,
-        chat=ChatService(store=database, assistant=assistant),
+        chat=ChatService(database=database, desk=desk, assistant=assistant),
+        desk=desk,
     )
 
 
@@ -94,5 +99,5 @@ def build_services(settings: Settings, *, model: ChatModel | None = None) -> Ser
         model=model or build_model(settings),
         embedder=MiniLMEmbedder(),
         vector_store=ChromaStore.from_settings(settings),
-        database=ConversationStore.connect(settings.resolved_database_url),
+        database=Database.connect(settings.resolved_database_url),
     )

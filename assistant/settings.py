@@ -66,8 +66,13 @@ class Settings(BaseSettings):
     tier1_threshold: float = 0.61
     tier1_window: int = 2
 
+    # Escalation queue: priority rules and service-level targets (see the file for the format).
+    priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
+
     # API limits.
     max_message_chars: int = Field(default=4000, ge=1)
+    max_reply_chars: int = Field(default=4000, ge=1)
+    max_note_chars: int = Field(default=2000, ge=1)
 
     @property
     def chroma_path(self) -> Path:

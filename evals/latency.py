@@ -16,7 +16,7 @@ from tqdm import tqdm
 from assistant.embeddings import MiniLMEmbedder
 from assistant.services import assemble, build_model
 from assistant.settings import SAMPLE_KB, get_settings
-from assistant.storage import ConversationStore
+from assistant.storage import Database
 from evals.report import table
 from evals.retrieval import load_questions
 from knowledge_base.articles import load_articles
@@ -38,7 +38,7 @@ def run(questions: Path | None = None, *, limit: int | None = None) -> dict[str,
             model=build_model(settings),
             embedder=embedder,
             vector_store=store,
-            database=ConversationStore.connect(f"sqlite:///{tmp}/bench.db"),
+            database=Database.connect(f"sqlite:///{tmp}/bench.db"),
         )
         replies = [services.assistant.respond(c.turns()) for c in tqdm(cases, desc="questions")]
     rows = []

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from assistant.classify import IssueClassifier, IssueType, Taxonomy
 from assistant.embeddings import HashingEmbedder
+from assistant.escalations.desk import AgentDesk
+from assistant.escalations.priority import load_priority_rules
 from assistant.llm.fake import FakeChatModel
 from assistant.pipeline import Assistant, PipelineConfig
+from assistant.settings import Settings
+from assistant.storage import Database
 from knowledge_base.articles import Article, Chunk, Passage
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import InMemoryStore
+
+pytest_plugins = ["tests.support.fixtures"]
 
 ARTICLES = [
     Article(
@@ -157,3 +164,33 @@ def make_assistant(
         )
 
     return build
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite file of its own for each test."""
+    db = Database.connect(f"sqlite:///{tmp_path}/tether.db")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def desk(database: Database) -> AgentDesk:
+    return AgentDesk(database, load_priority_rules(Settings().priority_rules_path))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The same test on a SQLite file and on a real PostgreSQL server (integration set)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/tether.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = Database.connect(url)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def any_desk(any_database: Database) -> AgentDesk:
+    return AgentDesk(any_database, load_priority_rules(Settings().priority_rules_path))

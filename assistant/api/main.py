@@ -9,8 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from assistant.api.routes import conversations, health
-from assistant.errors import DatabaseError, NotFoundError
+from assistant.api.routes import admin, conversations, escalations, health
+from assistant.errors import (
+    AuthenticationError,
+    ConflictError,
+    DatabaseError,
+    ForbiddenError,
+    NotFoundError,
+)
 from assistant.services import Services, build_services
 from assistant.settings import Settings, get_settings
 
@@ -34,10 +40,26 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.include_router(health.router)
     app.include_router(conversations.router)
+    app.include_router(escalations.router)
+    app.include_router(admin.router)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(AuthenticationError)
+    async def unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(DatabaseError)
     async def database_down(_: Request, exc: DatabaseError) -> JSONResponse:

@@ -65,3 +65,85 @@ def test_ingest_reports_added_then_unchanged(
     assert "1 added" in first.output
     assert "1 unchanged" in second.output
     assert "0 chunks written" in second.output
+
+
+def test_keys_are_created_listed_and_revoked_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.settings import get_settings
+    from assistant.storage import Database
+
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        made = runner.invoke(app, ["keys", "create", "alice", "--role", "agent"])
+        assert made.exit_code == 0, made.output
+        secret = made.output.strip().splitlines()[-1]
+        assert secret.startswith("tth_")
+        listed = runner.invoke(app, ["keys", "list"])
+        assert "alice" in listed.output
+        assert secret not in listed.output
+        database = Database.connect(f"sqlite:///{tmp_path}/tether.db")
+        assert database.keys.authenticate(secret) is not None
+        assert runner.invoke(app, ["keys", "revoke", "alice"]).exit_code == 0
+        assert database.keys.authenticate(secret) is None
+        assert runner.invoke(app, ["keys", "revoke", "alice"]).exit_code == 2
+        bad = runner.invoke(app, ["keys", "create", "x", "--role", "god"])
+        assert bad.exit_code == 2
+        assert "role must be" in bad.output
+        database.close()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_serve_makes_one_admin_key_on_an_empty_database(tmp_path: Path) -> None:
+    from assistant.cli import bootstrap_admin_key
+    from assistant.storage import Database
+    from assistant.storage.keys import Role
+
+    database = Database.connect(f"sqlite:///{tmp_path}/t.db")
+    first = bootstrap_admin_key(database)
+    assert first is not None
+    key = database.keys.authenticate(first)
+    assert key is not None
+    assert key.role == Role.ADMIN
+    assert bootstrap_admin_key(database) is None  # never a second one
+    database.close()
+
+
+def test_regression_cases_export_in_the_benchmark_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, desk: object
+) -> None:
+    from assistant.escalations.desk import AgentDesk, RegressionRequest
+    from assistant.escalations.models import NewEscalation
+    from assistant.settings import get_settings
+    from evals.cases import load_cases
+
+    assert isinstance(desk, AgentDesk)
+    db = desk.database
+    convo = db.conversations.create()
+    message = db.conversations.add_message(convo.id, role="customer", text="mars delivery?")
+    case = desk.escalate(
+        NewEscalation(
+            conversation_id=convo.id,
+            message_id=message.id,
+            reasons=["no_relevant_articles"],
+            tier=0,
+            issue_type="unknown",
+            core_issue="mars delivery?",
+            transcript=[{"role": "customer", "text": "mars delivery?"}],
+            verdict={},
+            evidence={},
+        )
+    )
+    desk.claim(case.id, "alice")
+    desk.resolve(case.id, "alice", reply="No.", regression=RegressionRequest(expect="escalate"))
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["cases", "export", str(tmp_path / "reg.jsonl")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    cases = load_cases(tmp_path / "reg.jsonl")
+    assert [(c.expect, c.reference_answer) for c in cases] == [("escalate", "No.")]

@@ -14,7 +14,7 @@ from assistant.llm.fake import FakeChatModel
 from assistant.llm.llama_cpp import LlamaCppModel
 from assistant.services import assemble
 from assistant.settings import Settings
-from assistant.storage import ConversationStore
+from assistant.storage import Database
 from guardrails.verdict import ReasonCode
 from knowledge_base.store import ChromaStore
 from tests.conftest import answer_json
@@ -32,7 +32,7 @@ def test_a_grounded_question_is_answered_through_the_api(
         model=llama,
         embedder=minilm,
         vector_store=sample_store,
-        database=ConversationStore.connect(settings.resolved_database_url),
+        database=Database.connect(settings.resolved_database_url),
     )
     with TestClient(create_app(services=services, settings=settings)) as client:
         cid = client.post("/v1/conversations", json={}).json()["id"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
+from assistant.api.auth import AnyKey, check_owner
 from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.schemas import (
     CitationPublic,
@@ -18,6 +19,7 @@ from assistant.storage import StoredConversation, StoredMessage
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorPublic, "description": "No valid API key"},
     404: {"model": ErrorPublic, "description": "Unknown conversation"},
     413: {"model": ErrorPublic, "description": "Message too long"},
     422: {"model": ErrorPublic, "description": "Malformed request"},
@@ -25,10 +27,15 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _message(m: StoredMessage) -> MessagePublic:
+def message_public(m: StoredMessage) -> MessagePublic:
     citations = [CitationPublic.model_validate(c) for c in m.meta.get("citations", [])]
     return MessagePublic(
-        id=m.id, role=m.role, text=m.text, created_at=m.created_at, citations=citations
+        id=m.id,
+        role=m.role,
+        text=m.text,
+        created_at=m.created_at,
+        citations=citations,
+        from_person=bool(m.meta.get("from_person", False)),
     )
 
 
@@ -37,28 +44,40 @@ def _conversation(c: StoredConversation) -> ConversationPublic:
         id=c.id,
         customer_ref=c.customer_ref,
         created_at=c.created_at,
-        messages=[_message(m) for m in c.messages],
+        messages=[message_public(m) for m in c.messages],
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
 def create_conversation(
-    services: ServicesDep, body: ConversationCreate | None = None
+    caller: AnyKey, services: ServicesDep, body: ConversationCreate | None = None
 ) -> ConversationPublic:
-    created = services.database.create_conversation(
-        customer_ref=body.customer_ref if body else None
+    """Open a conversation. One opened with a customer key is visible to that key only."""
+    created = services.database.conversations.create(
+        customer_ref=body.customer_ref if body else None,
+        owner=caller.name if not caller.is_staff else None,
     )
     return _conversation(created)
 
 
 @router.get("/{conversation_id}", responses=_ERRORS)
-def get_conversation(conversation_id: str, services: ServicesDep) -> ConversationPublic:
-    return _conversation(services.database.get_conversation(conversation_id))
+def get_conversation(
+    conversation_id: str, caller: AnyKey, services: ServicesDep
+) -> ConversationPublic:
+    """The conversation so far, replies from people marked ``from_person``; never internal
+    notes."""
+    conversation = services.database.conversations.get(conversation_id)
+    check_owner(caller, conversation)
+    return _conversation(conversation)
 
 
 @router.post("/{conversation_id}/messages", responses=_ERRORS)
 def post_message(
-    conversation_id: str, body: MessageCreate, services: ServicesDep, settings: SettingsDep
+    conversation_id: str,
+    body: MessageCreate,
+    caller: AnyKey,
+    services: ServicesDep,
+    settings: SettingsDep,
 ) -> ReplyPublic:
     text = body.text.strip()
     if not text:
@@ -68,12 +87,13 @@ def post_message(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"message is {len(text)} characters; the limit is {settings.max_message_chars}",
         )
+    check_owner(caller, services.database.conversations.get(conversation_id))
     outcome = services.chat.post_message(conversation_id, text)
     reply = outcome.reply
     return ReplyPublic(
         conversation_id=conversation_id,
         message_id=outcome.customer_message.id,
-        reply=_message(outcome.reply_message),
+        reply=message_public(outcome.reply_message),
         answered=reply.answered,
         citations=[CitationPublic(**c.model_dump()) for c in reply.citations],
         issue_type=reply.classification.issue_type,

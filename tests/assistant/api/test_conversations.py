@@ -1,61 +1,19 @@
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.main import create_app
-from assistant.embeddings import HashingEmbedder
 from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
-from assistant.service import ChatService
 from assistant.services import Services
-from assistant.settings import Settings
-from assistant.storage import ConversationStore
-from knowledge_base.store import InMemoryStore
 from tests.conftest import answer_json
-
-Build = Callable[..., Assistant]
-
-
-@pytest.fixture
-def model() -> FakeChatModel:
-    return FakeChatModel()
-
-
-@pytest.fixture
-def services(
-    make_assistant: Build,
-    model: FakeChatModel,
-    embedder: HashingEmbedder,
-    kb_store: InMemoryStore,
-    tmp_path: Path,
-) -> Services:
-    database = ConversationStore.connect(f"sqlite:///{tmp_path}/chat.db")
-    assistant = make_assistant(model)
-    return Services(
-        model=model,
-        embedder=embedder,
-        vector_store=kb_store,
-        database=database,
-        assistant=assistant,
-        chat=ChatService(store=database, assistant=assistant),
-    )
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    app = create_app(services=services, settings=Settings(max_message_chars=200))
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def break_database(services: Services, tmp_path: Path) -> None:
     """Replace the SQLite file by a directory: every later connection fails."""
-    services.database.engine.dispose()
-    for path in tmp_path.glob("chat.db*"):
+    services.database.close()
+    for path in tmp_path.glob("tether.db*"):
         path.unlink()
-    (tmp_path / "chat.db").mkdir()
+    (tmp_path / "tether.db").mkdir()
 
 
 def new_conversation(client: TestClient) -> str:
@@ -97,7 +55,7 @@ def test_an_escalated_message_returns_the_handoff_and_an_escalation_id(
     assert body["answered"] is False
     assert body["verdict"]["reasons"] == ["malformed_output"]
     assert body["escalation_id"]
-    record = services.database.get_escalation(body["escalation_id"])
+    record = services.database.escalations.get(body["escalation_id"])
     assert record.conversation_id == cid
 
 

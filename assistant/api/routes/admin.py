@@ -1,0 +1,81 @@
+"""Admin-only: API keys, knowledge-base ingestion, settings, and what agents fed back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from assistant.api.auth import AdminKey
+from assistant.api.deps import ServicesDep, SettingsDep
+from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic
+from assistant.escalations.models import KbGap
+from assistant.storage.keys import Role
+from knowledge_base.articles import load_articles
+from knowledge_base.ingest import IngestReport, ingest
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorPublic, "description": "No valid API key"},
+    403: {"model": ErrorPublic, "description": "Not an admin key"},
+}
+
+
+@router.post("/keys", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def create_key(body: KeyCreate, _: AdminKey, services: ServicesDep) -> KeyIssued:
+    """Make a key; its secret is in this response only."""
+    issued = services.database.keys.create(body.name, Role(body.role))
+    return KeyIssued(**issued.key.model_dump(), key=issued.secret)
+
+
+@router.get("/keys", responses=_ERRORS)
+def list_keys(_: AdminKey, services: ServicesDep, include_revoked: bool = False) -> list[KeyPublic]:
+    return [
+        KeyPublic(**k.model_dump())
+        for k in services.database.keys.all(include_revoked=include_revoked)
+    ]
+
+
+@router.delete("/keys/{key_id_or_name}", responses=_ERRORS)
+def revoke_key(key_id_or_name: str, _: AdminKey, services: ServicesDep) -> list[KeyPublic]:
+    """Revoke a key by id, or every key of a name."""
+    return [KeyPublic(**k.model_dump()) for k in services.database.keys.revoke(key_id_or_name)]
+
+
+@router.post("/ingest", responses=_ERRORS)
+def ingest_knowledge_base(
+    _: AdminKey, services: ServicesDep, settings: SettingsDep
+) -> IngestReport:
+    """Re-read the configured knowledge base and bring the vector store up to date."""
+    return ingest(
+        load_articles(settings.kb_path),
+        store=services.vector_store,
+        embedder=services.embedder,
+        progress=False,
+    )
+
+
+@router.get("/settings", responses=_ERRORS)
+def read_settings(_: AdminKey, settings: SettingsDep) -> dict[str, Any]:
+    """The running configuration, secrets masked."""
+    values = settings.model_dump(mode="json")
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+
+        values["database_url"] = make_url(settings.database_url).render_as_string(
+            hide_password=True
+        )
+    return values
+
+
+@router.get("/kb-gaps", responses=_ERRORS)
+def kb_gaps(_: AdminKey, services: ServicesDep, status_: str | None = "open") -> list[KbGap]:
+    """Questions agents answered that the knowledge base could not: candidates for articles."""
+    return services.database.escalations.kb_gaps(status_)
+
+
+@router.get("/regression-cases", responses=_ERRORS)
+def regression_cases(_: AdminKey, services: ServicesDep) -> list[dict[str, Any]]:
+    """Benchmark cases written from resolved escalations (evals.cases format)."""
+    return services.database.escalations.regression_cases()

@@ -1,0 +1,192 @@
+"""The agent API: the queue, its counts, and the actions on a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from assistant.api.auth import AgentKey
+from assistant.api.deps import ServicesDep, SettingsDep
+from assistant.api.routes.conversations import message_public
+from assistant.api.schemas import (
+    ErrorPublic,
+    EscalationDetail,
+    EscalationPage,
+    EscalationSummary,
+    EventPublic,
+    NoteRequest,
+    ResolvePublic,
+    ResolveRequest,
+    ReturnRequest,
+)
+from assistant.escalations.desk import RegressionRequest
+from assistant.escalations.models import (
+    EscalationRecord,
+    QueueCounts,
+    QueueFilter,
+    SortKey,
+    Status,
+)
+from assistant.services import Services
+from assistant.storage.tables import utcnow
+
+router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorPublic, "description": "No valid API key"},
+    403: {"model": ErrorPublic, "description": "Not an agent key, or another agent's case"},
+    404: {"model": ErrorPublic, "description": "Unknown escalation"},
+    409: {"model": ErrorPublic, "description": "The case is not in a state for this action"},
+    413: {"model": ErrorPublic, "description": "Text too long"},
+    422: {"model": ErrorPublic, "description": "Malformed request"},
+}
+
+
+def summary(record: EscalationRecord, now: datetime) -> EscalationSummary:
+    return EscalationSummary(
+        id=record.id,
+        conversation_id=record.conversation_id,
+        status=record.status,
+        priority=record.priority,
+        due_at=record.due_at,
+        overdue=record.overdue(now),
+        age_minutes=round(record.age_minutes(now), 1),
+        assignee=record.assignee,
+        reasons=record.reasons,
+        tier=record.tier,
+        issue_type=record.issue_type,
+        core_issue=record.core_issue,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def detail(record: EscalationRecord, services: Services) -> EscalationDetail:
+    conversation = services.database.conversations.get(record.conversation_id)
+    return EscalationDetail(
+        **summary(record, utcnow()).model_dump(),
+        transcript=record.transcript,
+        verdict=record.verdict,
+        evidence=record.evidence,
+        resolution=record.resolution,
+        events=[EventPublic(**e.model_dump()) for e in record.events],
+        conversation=[message_public(m) for m in conversation.messages],
+    )
+
+
+def _text(value: str, limit: int, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{what} is empty")
+    if len(value) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{what} is {len(value)} characters; the limit is {limit}",
+        )
+    return value
+
+
+@router.get("", responses=_ERRORS)
+def list_escalations(
+    _: AgentKey,
+    services: ServicesDep,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    reason: str | None = None,
+    issue_type: str | None = None,
+    priority: str | None = None,
+    assignee: str | None = None,
+    min_age_minutes: Annotated[float | None, Query(ge=0)] = None,
+    max_age_minutes: Annotated[float | None, Query(ge=0)] = None,
+    sort: SortKey = "priority",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> EscalationPage:
+    """The queue, most urgent first by default (priority, then oldest)."""
+    now = utcnow()
+    page = services.database.escalations.page(
+        QueueFilter(
+            status=status_ or [],
+            reason=reason,
+            issue_type=issue_type,
+            priority=priority,
+            assignee=assignee,
+            min_age_minutes=min_age_minutes,
+            max_age_minutes=max_age_minutes,
+        ),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        now=now,
+    )
+    return EscalationPage(
+        items=[summary(r, now) for r in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/counts", responses=_ERRORS)
+def counts(_: AgentKey, services: ServicesDep) -> QueueCounts:
+    """Cases by status; open and claimed cases by reason and priority; waiting, overdue."""
+    return services.database.escalations.counts()
+
+
+@router.get("/{escalation_id}", responses=_ERRORS)
+def get_escalation(escalation_id: str, _: AgentKey, services: ServicesDep) -> EscalationDetail:
+    return detail(services.database.escalations.get(escalation_id), services)
+
+
+@router.post("/{escalation_id}/claim", responses=_ERRORS)
+def claim(escalation_id: str, agent: AgentKey, services: ServicesDep) -> EscalationDetail:
+    """Take the case. Exactly one of two agents claiming at once wins; the other gets 409."""
+    return detail(services.desk.claim(escalation_id, agent.name), services)
+
+
+@router.post("/{escalation_id}/return", responses=_ERRORS)
+def give_back(
+    escalation_id: str,
+    agent: AgentKey,
+    services: ServicesDep,
+    settings: SettingsDep,
+    body: ReturnRequest | None = None,
+) -> EscalationDetail:
+    """Hand your case back to the queue."""
+    note = (body.note if body else "").strip()
+    if len(note) > settings.max_note_chars:
+        _text(note, settings.max_note_chars, "the note")
+    return detail(services.desk.give_back(escalation_id, agent.name, note), services)
+
+
+@router.post("/{escalation_id}/notes", responses=_ERRORS)
+def add_note(
+    escalation_id: str,
+    body: NoteRequest,
+    agent: AgentKey,
+    services: ServicesDep,
+    settings: SettingsDep,
+) -> EscalationDetail:
+    text = _text(body.text, settings.max_note_chars, "the note")
+    return detail(services.desk.note(escalation_id, agent.name, text), services)
+
+
+@router.post("/{escalation_id}/resolve", responses=_ERRORS)
+def resolve(
+    escalation_id: str,
+    body: ResolveRequest,
+    agent: AgentKey,
+    services: ServicesDep,
+    settings: SettingsDep,
+) -> ResolvePublic:
+    """Answer the customer (the reply appears in their conversation, from a person) and close
+    the case; optionally record a knowledge-base gap and a regression case for the benchmark."""
+    reply = _text(body.reply, settings.max_reply_chars, "the reply")
+    regression = (
+        RegressionRequest(**body.regression.model_dump()) if body.regression is not None else None
+    )
+    record, message = services.desk.resolve(
+        escalation_id, agent.name, reply=reply, kb_gap=body.kb_gap, regression=regression
+    )
+    return ResolvePublic(escalation=detail(record, services), reply=message_public(message))

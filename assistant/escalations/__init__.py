@@ -1,0 +1,1 @@
+"""The escalation queue's rules (states, priorities) and its use cases for agents."""

@@ -1,0 +1,123 @@
+"""What the queue holds and returns: plain records, no database types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    RETURNED = "returned"
+
+
+# A case an agent can take: new, or handed back to the queue.
+CLAIMABLE = (Status.OPEN, Status.RETURNED)
+
+
+class Action(StrEnum):
+    CREATED = "created"
+    CLAIMED = "claimed"
+    RETURNED = "returned"
+    RESOLVED = "resolved"
+    NOTE = "note"
+    KB_GAP = "kb_gap"
+    REGRESSION_CASE = "regression_case"
+
+
+class EscalationEvent(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class EscalationRecord(BaseModel):
+    id: str
+    conversation_id: str
+    message_id: str
+    status: Status
+    priority: str
+    priority_rank: int
+    due_at: datetime
+    assignee: str | None
+    reasons: list[str]
+    tier: int
+    issue_type: str
+    core_issue: str
+    transcript: list[dict[str, Any]]
+    verdict: dict[str, Any]
+    evidence: dict[str, Any]
+    resolution: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    events: list[EscalationEvent] = Field(default_factory=list)
+
+    def age_minutes(self, now: datetime) -> float:
+        return (now - self.created_at).total_seconds() / 60.0
+
+    def overdue(self, now: datetime) -> bool:
+        return self.status in (*CLAIMABLE, Status.CLAIMED) and now > self.due_at
+
+    @property
+    def notes(self) -> list[EscalationEvent]:
+        return [e for e in self.events if e.action == Action.NOTE]
+
+
+class NewEscalation(BaseModel):
+    """What the message path hands to the queue when an answer is withheld."""
+
+    conversation_id: str
+    message_id: str
+    reasons: list[str]
+    tier: int
+    issue_type: str
+    core_issue: str
+    transcript: list[dict[str, Any]]
+    verdict: dict[str, Any]
+    evidence: dict[str, Any]
+
+
+SortKey = Literal["priority", "oldest", "newest", "due"]
+
+
+class QueueFilter(BaseModel):
+    status: list[Status] = Field(default_factory=list)
+    reason: str | None = None
+    issue_type: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    min_age_minutes: float | None = Field(default=None, ge=0)
+    max_age_minutes: float | None = Field(default=None, ge=0)
+
+
+class QueuePage(BaseModel):
+    items: list[EscalationRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class QueueCounts(BaseModel):
+    by_status: dict[str, int]
+    by_reason: dict[str, int]
+    by_priority: dict[str, int]
+    waiting: int
+    overdue: int
+    oldest_waiting_minutes: float | None
+
+
+class KbGap(BaseModel):
+    id: str
+    escalation_id: str
+    question: str
+    answer: str
+    issue_type: str
+    status: str
+    created_by: str
+    created_at: datetime
