@@ -1,7 +1,7 @@
 # Two commands start everything: `make run` and `make test` (see README.md).
 VENV := .venv/bin
 
-.PHONY: setup run test check lint types unit integration bench
+.PHONY: setup services run test check lint types unit integration bench
 
 setup:
 	bash scripts/setup.sh
@@ -9,7 +9,11 @@ setup:
 run: setup
 	$(VENV)/tether serve
 
-test: setup check
+# PostgreSQL and Debian's Chromium for the integration tests (installed once, if missing).
+services:
+	bash scripts/test_services.sh
+
+test: setup services check
 
 check: lint types
 	$(VENV)/pytest -m "not integration" -q

@@ -1,6 +1,6 @@
-"""Who is calling: an API key (``Authorization: Bearer <key>``, or the console's cookie) and its
-role. Customer keys reach only their own conversations; agent endpoints take agent or admin keys;
-admin endpoints take admin keys only."""
+"""Who is calling: an API key (``Authorization: Bearer <key>``) and its role. Customer keys
+reach only their own conversations; agent endpoints take agent or admin keys; admin endpoints
+take admin keys only. (The console logs in with the same keys, kept in a cookie of its own.)"""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from assistant.errors import AuthenticationError, ForbiddenError, NotFoundError
 from assistant.services import Services
 from assistant.storage import StoredConversation
 from assistant.storage.keys import Role
-
-CONSOLE_COOKIE = "tether_key"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key made with `tether keys create`.")
 
@@ -46,8 +44,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         services: Services = request.app.state.services
-        secret = credentials.credentials if credentials else request.cookies.get(CONSOLE_COOKIE)
-        principal = principal_for(services, secret)
+        principal = principal_for(services, credentials.credentials if credentials else None)
         if principal.role not in roles:
             allowed = " or ".join(r.value for r in roles)
             raise ForbiddenError(f"this needs an {allowed} key; yours is a {principal.role} key")

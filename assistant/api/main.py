@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from assistant.api.routes import admin, conversations, escalations, health
+from assistant.console import routes as console
 from assistant.errors import (
     AuthenticationError,
     ConflictError,
@@ -42,6 +44,12 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(conversations.router)
     app.include_router(escalations.router)
     app.include_router(admin.router)
+    app.include_router(console.router)
+    app.mount("/console/static", StaticFiles(directory=console.HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/console")
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:

@@ -107,6 +107,7 @@ class QueueCounts(BaseModel):
     by_status: dict[str, int]
     by_reason: dict[str, int]
     by_priority: dict[str, int]
+    by_issue_type: dict[str, int]
     waiting: int
     overdue: int
     oldest_waiting_minutes: float | None

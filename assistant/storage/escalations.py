@@ -275,6 +275,13 @@ class EscalationStore:
                     .group_by(EscalationRow.priority)
                 ).all()
             )
+            by_issue_type = dict(
+                session.execute(
+                    select(EscalationRow.issue_type, func.count())
+                    .where(EscalationRow.status != Status.RESOLVED)
+                    .group_by(EscalationRow.issue_type)
+                ).all()
+            )
             n_waiting = session.scalar(select(func.count()).where(waiting)) or 0
             overdue = (
                 session.scalar(
@@ -289,6 +296,7 @@ class EscalationStore:
             by_status={str(k): int(v) for k, v in by_status.items()},
             by_reason={str(k): int(v) for k, v in by_reason.items()},
             by_priority={str(k): int(v) for k, v in by_priority.items()},
+            by_issue_type={str(k): int(v) for k, v in by_issue_type.items()},
             waiting=n_waiting,
             overdue=overdue,
             oldest_waiting_minutes=None

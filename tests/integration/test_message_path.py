@@ -15,6 +15,7 @@ from assistant.llm.llama_cpp import LlamaCppModel
 from assistant.services import assemble
 from assistant.settings import Settings
 from assistant.storage import Database
+from assistant.storage.keys import Role
 from guardrails.verdict import ReasonCode
 from knowledge_base.store import ChromaStore
 from tests.conftest import answer_json
@@ -34,13 +35,18 @@ def test_a_grounded_question_is_answered_through_the_api(
         vector_store=sample_store,
         database=Database.connect(settings.resolved_database_url),
     )
-    with TestClient(create_app(services=services, settings=settings)) as client:
+    customer = services.database.keys.create("web", Role.CUSTOMER).secret
+    with TestClient(
+        create_app(services=services, settings=settings),
+        headers={"Authorization": f"Bearer {customer}"},
+    ) as client:
         cid = client.post("/v1/conversations", json={}).json()["id"]
         response = client.post(
             f"/v1/conversations/{cid}/messages",
             json={"text": "How much does Instant Pay charge each time I cash out?"},
         )
         assert client.get("/readyz").status_code == 200
+    assert services.database.escalations.counts().waiting == 0
     body = response.json()
     assert response.status_code == 200, body
     assert body["answered"] is True, body

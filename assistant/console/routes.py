@@ -1,0 +1,283 @@
+"""Console pages: login with an agent key, the queue with filters and counts, and a case page
+with claim, reply-and-resolve, return and note actions. Plain HTML forms; no build step.
+
+Actions answer with a redirect (303) back to the page, carrying a notice or the error in the
+query string, so a reload never repeats an action.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from assistant.api.auth import Principal, principal_for
+from assistant.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
+from assistant.escalations.desk import RegressionRequest
+from assistant.escalations.models import CLAIMABLE, QueueFilter, SortKey, Status
+from assistant.services import Services
+from assistant.settings import Settings
+from assistant.storage.tables import utcnow
+
+from .views import age_label, answer_segments, due_label, judge_rows
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "tether_console_key"
+PAGE_SIZE = 25
+SORTS: tuple[SortKey, ...] = ("priority", "oldest", "newest", "due")
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["age_label"] = age_label
+templates.env.globals["due_label"] = due_label
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _agent(request: Request) -> Principal | None:
+    try:
+        principal = principal_for(_services(request), request.cookies.get(COOKIE))
+    except AuthenticationError:
+        return None
+    return principal if principal.is_staff else None
+
+
+def _redirect(url: str, **params: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
+
+
+def _to_login() -> RedirectResponse:
+    return _redirect("/console/login")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, error: str = "") -> Response:
+    return templates.TemplateResponse(request, "login.html", {"error": error})
+
+
+@router.post("/login")
+def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
+    try:
+        principal = principal_for(_services(request), key.strip())
+    except AuthenticationError as exc:
+        return templates.TemplateResponse(
+            request, "login.html", {"error": str(exc)}, status_code=401
+        )
+    if not principal.is_staff:
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"error": "the console is for agents: this is a customer key"},
+            status_code=403,
+        )
+    response = _redirect("/console")
+    response.set_cookie(
+        COOKIE, key.strip(), httponly=True, samesite="strict", path="/console", max_age=12 * 3600
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = _to_login()
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    status: str = "waiting",
+    reason: str = "",
+    issue_type: str = "",
+    priority: str = "",
+    mine: bool = False,
+    sort: str = "priority",
+    page: int = 1,
+    notice: str = "",
+    error: str = "",
+) -> Response:
+    agent = _agent(request)
+    if agent is None:
+        return _to_login()
+    services = _services(request)
+    statuses = {
+        "waiting": list(CLAIMABLE),
+        "all": [],
+        **{s.value: [s] for s in Status},
+    }.get(status, list(CLAIMABLE))
+    query = QueueFilter(
+        status=statuses,
+        reason=reason or None,
+        issue_type=issue_type or None,
+        priority=priority or None,
+        assignee=agent.name if mine else None,
+    )
+    page = max(page, 1)
+    now = utcnow()
+    listing = services.database.escalations.page(
+        query,
+        sort=sort if sort in SORTS else "priority",
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        now=now,
+    )
+    counts = services.database.escalations.counts(now)
+    filters = {
+        "status": status,
+        "reason": reason,
+        "issue_type": issue_type,
+        "priority": priority,
+        "mine": mine,
+        "sort": sort,
+    }
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "agent": agent,
+            "cases": listing.items,
+            "total": listing.total,
+            "page": page,
+            "pages": max(1, -(-listing.total // PAGE_SIZE)),
+            "counts": counts,
+            "filters": filters,
+            "page_query": urlencode({k: v for k, v in filters.items() if v}),
+            "statuses": ["waiting", "all", *[s.value for s in Status]],
+            "reasons": sorted(counts.by_reason),
+            "priorities": [level.name for level in services.desk.rules.levels],
+            "issue_types": sorted(
+                set(counts.by_issue_type) | ({issue_type} if issue_type else set())
+            ),
+            "sorts": SORTS,
+            "now": now,
+            "notice": notice,
+            "error": error,
+        },
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, notice: str = "", error: str = "") -> Response:
+    agent = _agent(request)
+    if agent is None:
+        return _to_login()
+    services = _services(request)
+    try:
+        record = services.database.escalations.get(case_id)
+    except NotFoundError as exc:
+        return _redirect("/console", error=str(exc))
+    conversation = services.database.conversations.get(record.conversation_id)
+    flagged: list[dict[str, Any]] = list(record.verdict.get("flagged", []))
+    now = utcnow()
+    return templates.TemplateResponse(
+        request,
+        "case.html",
+        {
+            "agent": agent,
+            "case": record,
+            "now": now,
+            "overdue": record.overdue(now),
+            "conversation": conversation.messages,
+            "flagged": flagged,
+            "segments": answer_segments(str(record.evidence.get("withheld_answer", "")), flagged),
+            "judge": judge_rows(record.verdict),
+            "passages": record.evidence.get("passages", []),
+            "claimable": record.status in CLAIMABLE,
+            "mine": record.status == Status.CLAIMED and record.assignee == agent.name,
+            "max_reply": _settings(request).max_reply_chars,
+            "notice": notice,
+            "error": error,
+        },
+    )
+
+
+def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
+    agent = _agent(request)
+    if agent is None:
+        return _to_login()
+    desk = _services(request).desk
+    settings = _settings(request)
+    url = f"/console/cases/{case_id}"
+    try:
+        if action == "claim":
+            desk.claim(case_id, agent.name)
+            return _redirect(url, notice="You claimed this case.")
+        if action == "return":
+            desk.give_back(case_id, agent.name, form.get("note", "").strip())
+            return _redirect("/console", notice="Case returned to the queue.")
+        if action == "note":
+            text = form.get("text", "").strip()
+            if not text or len(text) > settings.max_note_chars:
+                return _redirect(url, error=f"A note needs 1 to {settings.max_note_chars} chars.")
+            desk.note(case_id, agent.name, text)
+            return _redirect(url, notice="Note added (internal).")
+        reply = form.get("reply", "").strip()
+        if not reply or len(reply) > settings.max_reply_chars:
+            return _redirect(url, error=f"A reply needs 1 to {settings.max_reply_chars} chars.")
+        regression = None
+        if form.get("regression"):
+            regression = RegressionRequest(
+                expect=form.get("expect") or "answer",
+                gold_article_ids=[
+                    a.strip() for a in form.get("articles", "").split(",") if a.strip()
+                ],
+            )
+        desk.resolve(
+            case_id, agent.name, reply=reply, kb_gap=bool(form.get("kb_gap")), regression=regression
+        )
+        return _redirect(url, notice="Reply sent to the customer; case resolved.")
+    except (ConflictError, ForbiddenError, NotFoundError) as exc:
+        return _redirect(url, error=str(exc))
+
+
+@router.post("/cases/{case_id}/claim")
+def claim(request: Request, case_id: str) -> Response:
+    return _act(request, case_id, "claim")
+
+
+@router.post("/cases/{case_id}/return")
+def give_back(request: Request, case_id: str, note: Annotated[str, Form()] = "") -> Response:
+    return _act(request, case_id, "return", note=note)
+
+
+@router.post("/cases/{case_id}/notes")
+def add_note(request: Request, case_id: str, text: Annotated[str, Form()] = "") -> Response:
+    return _act(request, case_id, "note", text=text)
+
+
+@router.post("/cases/{case_id}/resolve")
+def resolve(
+    request: Request,
+    case_id: str,
+    reply: Annotated[str, Form()] = "",
+    kb_gap: Annotated[str, Form()] = "",
+    regression: Annotated[str, Form()] = "",
+    expect: Annotated[str, Form()] = "answer",
+    articles: Annotated[str, Form()] = "",
+) -> Response:
+    if expect not in ("answer", "escalate", "not_escalate"):
+        expect = "answer"
+    return _act(
+        request,
+        case_id,
+        "resolve",
+        reply=reply,
+        kb_gap=kb_gap,
+        regression=regression,
+        expect=expect,
+        articles=articles,
+    )

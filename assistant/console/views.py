@@ -1,0 +1,75 @@
+"""Pure view models for the console's templates: no HTTP, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the withheld answer; ``finding`` is the index of the flagged sentence in it."""
+
+    text: str
+    finding: int | None = None
+
+
+def answer_segments(answer: str, flagged: list[dict[str, Any]]) -> list[Segment]:
+    """Cut the withheld answer so each flagged sentence can be highlighted where it stands.
+
+    A flagged sentence is looked up verbatim first, then ignoring case; one that cannot be found
+    (the splitter removed citation markers, say) is still listed beside the answer, just not
+    highlighted inline.
+    """
+    spans: list[tuple[int, int, int]] = []
+    lowered = answer.lower()
+    for index, finding in enumerate(flagged):
+        sentence = str(finding.get("sentence", "")).strip()
+        if not sentence:
+            continue
+        start = answer.find(sentence)
+        if start < 0:
+            start = lowered.find(sentence.lower())
+        if start < 0:
+            continue
+        end = start + len(sentence)
+        if any(start < e and s < end for s, e, _ in spans):
+            continue
+        spans.append((start, end, index))
+    segments: list[Segment] = []
+    cursor = 0
+    for start, end, index in sorted(spans):
+        if start > cursor:
+            segments.append(Segment(answer[cursor:start]))
+        segments.append(Segment(answer[start:end], index))
+        cursor = end
+    if cursor < len(answer):
+        segments.append(Segment(answer[cursor:]))
+    return segments
+
+
+def judge_rows(verdict: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """(criterion, ok, rationale) for each judge criterion, or nothing if the judge never ran."""
+    judge = verdict.get("judge") or {}
+    rows = []
+    for name in ("grounding", "coherence", "compliance"):
+        criterion = judge.get(name)
+        if isinstance(criterion, dict):
+            rows.append((name, bool(criterion.get("ok")), str(criterion.get("rationale", ""))))
+    return rows
+
+
+def age_label(minutes: float) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{int(minutes)} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
+def due_label(due: datetime, now: datetime) -> str:
+    minutes = (due - now).total_seconds() / 60.0
+    return f"overdue {age_label(-minutes)}" if minutes < 0 else f"in {age_label(minutes)}"

@@ -1,0 +1,104 @@
+import html
+
+from fastapi.testclient import TestClient
+
+from assistant.llm.fake import FakeChatModel
+from tests.assistant.api.conftest import Headers
+from tests.assistant.api.test_escalations import escalated_case
+
+
+def log_in(client: TestClient, headers: Headers) -> None:
+    key = headers["Authorization"].removeprefix("Bearer ")
+    response = client.post("/console/login", data={"key": key}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+
+
+def test_pages_need_a_staff_login(client: TestClient, keys: dict[str, Headers]) -> None:
+    for path in ("/console", "/console/cases/x"):
+        response = client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, "/console/login")
+    assert client.post("/console/cases/x/claim", follow_redirects=False).status_code == 303
+    bad = client.post("/console/login", data={"key": "tth_wrong"})
+    assert bad.status_code == 401
+    assert "unknown or revoked" in bad.text
+    customer = keys["cust-a"]["Authorization"].removeprefix("Bearer ")
+    refused = client.post("/console/login", data={"key": customer})
+    assert refused.status_code == 403
+    assert "customer key" in refused.text
+
+
+def test_the_queue_shows_counts_and_filters(
+    client: TestClient, model: FakeChatModel, keys: dict[str, Headers]
+) -> None:
+    _, case = escalated_case(client, model, "How long do I have to request a refund?")
+    log_in(client, keys["alice"])
+    page = client.get("/console")
+    assert page.status_code == 200
+    assert f'data-case="{case}"' in page.text
+    assert 'data-testid="count-waiting">1<' in page.text
+    assert "How long do I have to request a refund?" in page.text
+    filtered = client.get("/console", params={"reason": "llm_error"})
+    assert f'data-case="{case}"' not in filtered.text
+    assert "Nothing in the queue" in filtered.text
+    assert f'data-case="{case}"' in client.get("/console", params={"issue_type": "refunds"}).text
+
+
+def test_the_case_page_highlights_flagged_sentences_beside_evidence_and_judge(
+    client: TestClient, model: FakeChatModel, keys: dict[str, Headers]
+) -> None:
+    _, case = escalated_case(client, model, "How long do I have to request a refund?")
+    log_in(client, keys["alice"])
+    page = client.get(f"/console/cases/{case}").text
+    assert '<mark data-finding="0">Loyal customers always get their refund approved.</mark>' in page
+    finding = client.get(f"/v1/escalations/{case}", headers=keys["alice"]).json()["verdict"]
+    evidence = finding["flagged"][0]["evidence"]
+    assert evidence
+    assert f"<blockquote>{html.escape(evidence)}</blockquote>" in page
+    assert "no article says loyalty matters" in page
+    assert 'data-testid="claim"' in page
+    assert 'data-testid="reply-form"' not in page  # not before claiming
+
+
+def test_claim_reply_resolve_from_the_console_reaches_the_customer(
+    client: TestClient, model: FakeChatModel, keys: dict[str, Headers]
+) -> None:
+    cid, case = escalated_case(client, model, "How long do I have to request a refund?")
+    log_in(client, keys["alice"])
+    claimed = client.post(f"/console/cases/{case}/claim")
+    assert "You claimed this case." in claimed.text
+    assert 'data-testid="reply-form"' in claimed.text
+    noted = client.post(f"/console/cases/{case}/notes", data={"text": "checked ref-001"})
+    assert "checked ref-001" in noted.text
+    empty = client.post(f"/console/cases/{case}/resolve", data={"reply": "  "})
+    assert "A reply needs 1 to 300 chars." in empty.text
+    done = client.post(
+        f"/console/cases/{case}/resolve",
+        data={"reply": "You have 7 days.", "kb_gap": "1", "regression": "1", "expect": "answer"},
+    )
+    assert "case resolved" in done.text
+    seen = client.get(f"/v1/conversations/{cid}", headers=keys["cust-a"]).json()
+    assert (seen["messages"][-1]["text"], seen["messages"][-1]["from_person"]) == (
+        "You have 7 days.",
+        True,
+    )
+    assert "checked ref-001" not in str(seen)
+    gaps = client.get("/v1/admin/kb-gaps", headers=keys["root"]).json()
+    assert len(gaps) == 1
+
+
+def test_a_case_someone_else_claimed_shows_the_conflict(
+    client: TestClient, model: FakeChatModel, keys: dict[str, Headers]
+) -> None:
+    _, case = escalated_case(client, model, "How long do I have to request a refund?")
+    client.post(f"/v1/escalations/{case}/claim", headers=keys["bob"])
+    log_in(client, keys["alice"])
+    page = client.post(f"/console/cases/{case}/claim")
+    assert "already claimed by bob" in page.text
+    stolen = client.post(f"/console/cases/{case}/resolve", data={"reply": "hi"})
+    assert "claimed by bob; only they can resolve it" in stolen.text
+    missing = client.get("/console/cases/nope")
+    assert "escalation nope not found" in missing.text
