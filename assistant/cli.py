@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,8 @@ keys_app = typer.Typer(help="API keys: create, list, revoke (stored hashed).", n
 app.add_typer(keys_app, name="keys")
 cases_app = typer.Typer(help="Benchmark cases written from resolved escalations.")
 app.add_typer(cases_app, name="cases")
+bench_app = typer.Typer(help="Benchmark prompt and model changes: run, compare.")
+app.add_typer(bench_app, name="bench")
 
 
 def _fail(exc: TetherError) -> None:
@@ -31,7 +34,7 @@ def _fail(exc: TetherError) -> None:
     raise typer.Exit(2) from exc
 
 
-def _print_figures(figures: dict[str, float]) -> None:
+def _print_figures(figures: Mapping[str, object]) -> None:
     print()
     print(json.dumps(figures))
 
@@ -234,3 +237,84 @@ def cases_export(path: Annotated[Path, typer.Argument(help="A .jsonl file to wri
         return
     count = write_cases([BenchmarkCase.model_validate(c) for c in raw], path)
     typer.echo(f"{count} regression cases written to {path}")
+
+
+@bench_app.command("run")
+def bench_run(
+    dataset: Annotated[Path, typer.Argument(help="A folder with questions.jsonl and articles")],
+    prompts: Annotated[
+        str, typer.Option(help="Prompt versions, e.g. 'answer@1' or 'answer@2,judge@1'")
+    ] = "",
+    repeat: Annotated[int, typer.Option(min=1, help="Run each case N times; flags flaky")] = 1,
+    limit: Annotated[int | None, typer.Option(help="Only the first N cases")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only cases with this tag")] = None,
+    judge_scores: Annotated[bool, typer.Option(help="LLM-judge quality scores")] = True,
+    cache: Annotated[bool, typer.Option(help="Reuse cached model responses")] = True,
+    regressions: Annotated[
+        bool | None,
+        typer.Option(help="Add agents' regression cases (default: for the configured KB)"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the run JSON")] = None,
+) -> None:
+    """Run DATASET through the whole pipeline and store the run (JSON) for `bench compare`."""
+    from evals.bench.runner import save_run
+    from evals.bench.suite import parse_prompts, run_benchmark
+    from evals.cases import BenchmarkCase
+    from evals.report import figures_table
+
+    settings = get_settings()
+    try:
+        extra: list[BenchmarkCase] = []
+        own_kb = dataset.resolve() == settings.kb_path.resolve().parent
+        if regressions if regressions is not None else own_kb:
+            extra = [
+                BenchmarkCase.model_validate(c)
+                for c in _database(settings).escalations.regression_cases()
+            ]
+        run = run_benchmark(
+            dataset,
+            settings=settings,
+            prompts=parse_prompts(prompts),
+            repeat=repeat,
+            limit=limit,
+            tags=tag or [],
+            judge_scores=judge_scores,
+            cache=cache,
+            extra_cases=extra,
+        )
+    except TetherError as exc:
+        _fail(exc)
+        return
+    path = save_run(run, out or Path("runs") / f"{run.id}.json")
+    print(figures_table(f"Run {run.id} ({len(run.cases)} cases)", run.aggregates))
+    print(f"\nmodel calls: {run.model_calls}; flaky: {run.flaky or 'none'}; saved to {path}")
+    _print_figures({"run": str(path), **{k: v for k, v in run.aggregates.items() if v is not None}})
+
+
+@bench_app.command("compare")
+def bench_compare(
+    run: Annotated[Path, typer.Argument(help="The run to judge (JSON from bench run)")],
+    baseline: Annotated[Path, typer.Argument(help="The last accepted run")],
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Where to write report.md/.json/.html")
+    ] = None,
+    gate: Annotated[Path | None, typer.Option(help="Gate file (tolerances)")] = None,
+) -> None:
+    """Case changes, metric deltas with intervals, McNemar; exit 1 on a significant regression."""
+    from evals.bench.compare import GATE, compare, load_gate
+    from evals.bench.report import markdown, write_reports
+    from evals.bench.runner import load_run
+
+    try:
+        candidate, base = load_run(run), load_run(baseline)
+        comparison = compare(candidate, base, gate=load_gate(gate or GATE))
+    except TetherError as exc:
+        _fail(exc)
+        return
+    folder = out_dir or run.parent / f"compare-{candidate.id}-vs-{base.id}"
+    paths = write_reports(comparison, folder)
+    print(markdown(comparison))
+    print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    if comparison.gate_failed:
+        typer.secho(f"REGRESSION: {', '.join(comparison.regressions)}", fg="red", err=True)
+        raise typer.Exit(1)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from assistant.llm.base import ChatModel
-from assistant.prompts import load_prompt
+from assistant.prompts import Prompt, resolve_prompt
 
 Role = Literal["customer", "assistant", "agent"]
 
@@ -56,13 +56,13 @@ def core_issue(turns: Sequence[Turn]) -> str:
 
 
 def core_issue_by_llm(
-    turns: Sequence[Turn], model: ChatModel, prompt_ref: str = "condense@1"
+    turns: Sequence[Turn], model: ChatModel, prompt_ref: str | Prompt = "condense@1"
 ) -> str:
     """The LLM rewrite of the conversation into one standalone question (costs one model call)."""
     customer = [t for t in turns if t.role == "customer"]
     if len(customer) <= 1:
         return core_issue(turns)
-    prompt = load_prompt(prompt_ref)
+    prompt = resolve_prompt(prompt_ref)
     completion = model.complete(
         prompt.render(conversation=transcript(turns)), max_tokens=prompt.max_tokens
     )

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -20,7 +21,7 @@ from assistant.conversation import Turn, core_issue, core_issue_by_llm, transcri
 from assistant.embeddings import Embedder
 from assistant.errors import LLMError, StoreError
 from assistant.llm.base import ChatModel
-from assistant.prompts import load_prompt
+from assistant.prompts import resolve_prompt
 from assistant.settings import Settings
 from guardrails.cascade import check_answer
 from guardrails.verdict import ReasonCode, Verdict
@@ -71,6 +72,7 @@ class PipelineConfig:
     condense_prompt: str = _default("condense_prompt")
     answer_prompt: str = _default("answer_prompt")
     judge_prompt: str = _default("judge_prompt")
+    prompts_dir: Path | None = None
     tier1_threshold: float = _default("tier1_threshold")
     tier1_window: int = _default("tier1_window")
 
@@ -105,6 +107,11 @@ class Assistant:
         self.searcher = searcher
         self.classifier = classifier
         self.config = config or PipelineConfig()
+        # Resolved once: a bad prompt reference fails at start, not on a customer's message.
+        extra = self.config.prompts_dir
+        self.answer_prompt = resolve_prompt(self.config.answer_prompt, extra)
+        self.judge_prompt = resolve_prompt(self.config.judge_prompt, extra)
+        self.condense_prompt = resolve_prompt(self.config.condense_prompt, extra)
 
     def respond(self, turns: Sequence[Turn]) -> Reply:
         timer = _Timer()
@@ -117,7 +124,7 @@ class Assistant:
         """The LLM rewrite when configured; the rule when not, or when the model fails."""
         if self.config.condense == "llm":
             try:
-                return core_issue_by_llm(turns, self.model, self.config.condense_prompt)
+                return core_issue_by_llm(turns, self.model, self.condense_prompt)
             except LLMError:
                 pass
         return core_issue(turns)
@@ -174,7 +181,7 @@ class Assistant:
             with timer.stage("generate"):
                 generated = generate_answer(
                     self.model,
-                    load_prompt(cfg.answer_prompt),
+                    self.answer_prompt,
                     question=query,
                     conversation=transcript(turns),
                     passages=relevant,
@@ -217,7 +224,7 @@ class Assistant:
                 ],
                 threshold=cfg.tier1_threshold,
                 window=cfg.tier1_window,
-                judge_prompt=cfg.judge_prompt,
+                judge_prompt=self.judge_prompt,
             )
         if not verdict.passed:
             return escalate(

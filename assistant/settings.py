@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # Prompts, as "id@version" of files under assistant/prompts/.
     answer_prompt: str = "answer@2"
     judge_prompt: str = "judge@1"
+    # A folder of your own prompt versions (<id>/v<N>.yaml), looked up before the bundled ones.
+    prompts_dir: Path | None = None
 
     # Guardrails: tier 1 flags a sentence below this cosine score to its best evidence window.
     # Threshold calibrated on BEGIN dev wow, 2026-11-21; windows of 1-3 tie there (see

@@ -86,7 +86,7 @@ def conversation_query(turns: Sequence[Turn]) -> str:
     return core_issue([t.as_chat_turn() for t in turns])
 
 
-def _articles(folder: Path) -> list[Article]:
+def dataset_articles(folder: Path) -> list[Article]:
     """``articles.jsonl``, or else a folder ``articles/`` of markdown files with front matter."""
     if (folder / "articles.jsonl").is_file():
         return list(load_jsonl(folder / "articles.jsonl"))
@@ -150,7 +150,7 @@ def run(
     print a table (by question kind, then all) and return n, recall@k and MRR (over the top 10)."""
     if not (folder / "questions.jsonl").is_file():
         raise ConfigurationError(f"{folder / 'questions.jsonl'} not found")
-    articles = _articles(folder)
+    articles = dataset_articles(folder)
     # Questions with no gold article (outside the knowledge base) have nothing to retrieve.
     questions = [q for q in load_questions(folder / "questions.jsonl", split) if q.gold_article_ids]
     embedder = embedder or MiniLMEmbedder()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from assistant.embeddings import Embedder
 from assistant.errors import LLMError
 from assistant.llm.base import ChatModel
+from assistant.prompts import Prompt
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, judge_answer
 from guardrails.tier1 import check_support, evidence_text
@@ -55,7 +56,7 @@ def check_answer(
     conversation_turns: Sequence[tuple[str, str]],
     threshold: float,
     window: int,
-    judge_prompt: str = "judge@1",
+    judge_prompt: str | Prompt = "judge@1",
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let the judge decide, except:
 

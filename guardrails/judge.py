@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from assistant.errors import LLMError
 from assistant.llm.base import ChatMessage, ChatModel, first_json_object
-from assistant.prompts import load_prompt
+from assistant.prompts import Prompt, resolve_prompt
 from guardrails.verdict import JudgeCriterion, JudgeVerdict
 from knowledge_base.articles import Passage, format_passages
 
@@ -68,10 +68,10 @@ def judge_answer(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str = "judge@1",
+    prompt_ref: str | Prompt = "judge@1",
 ) -> JudgeVerdict:
     """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
-    prompt = load_prompt(prompt_ref)
+    prompt = resolve_prompt(prompt_ref)
     messages = prompt.render(
         conversation=conversation.strip() or "(no earlier messages)",
         passages=format_passages(passages) or "(no passages)",

@@ -69,3 +69,15 @@ def load_prompt(ref: str, root: Path = PROMPTS_DIR) -> Prompt:
     if (prompt.id, prompt.version) != (name, version):
         raise ConfigurationError(f"{path} declares {prompt.ref}, expected {ref}")
     return prompt
+
+
+def resolve_prompt(ref: str | Prompt, extra_dir: Path | None = None) -> Prompt:
+    """A prompt object, a reference looked up in ``extra_dir`` first (a team's own prompt
+    versions, ``TETHER_PROMPTS_DIR``), then among the bundled ones."""
+    if isinstance(ref, Prompt):
+        return ref
+    if extra_dir is not None:
+        name, version = parse_ref(ref)
+        if (extra_dir / name / f"v{version}.yaml").is_file():
+            return load_prompt(ref, extra_dir)
+    return load_prompt(ref)

@@ -1,0 +1,114 @@
+"""A response cache in front of any chat model, so rerunning an unchanged configuration calls no
+model and reproduces the same outputs.
+
+Keyed by the model's name, a namespace (a repeat number, say), the request (every message,
+so the prompt's version and text are in it), ``max_tokens`` and ``json_mode``. Stored in one
+SQLite file; failures of the inner model are not cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assistant.llm.base import ChatMessage, ChatModel, Completion
+
+
+class CachingChatModel(ChatModel):
+    def __init__(self, inner: ChatModel, path: Path, *, namespace: str = "") -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.namespace = namespace
+        self.hits = 0
+        self.misses = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        with self._lock, self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS completions (key TEXT PRIMARY KEY, completion TEXT)"
+            )
+
+    def key(self, messages: Sequence[ChatMessage], *, max_tokens: int, json_mode: bool) -> str:
+        request = {
+            "model": self.inner.name,
+            "namespace": self.namespace,
+            "messages": [m.model_dump() for m in messages],
+            "max_tokens": max_tokens,
+            "json_mode": json_mode,
+        }
+        return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        json_mode: bool = False,
+    ) -> Completion:
+        key = self.key(messages, max_tokens=max_tokens, json_mode=json_mode)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT completion FROM completions WHERE key = ?", (key,)
+            ).fetchone()
+        if row is not None:
+            self.hits += 1
+            return Completion.model_validate_json(row[0])
+        completion = self.inner.complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+        self.misses += 1
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO completions VALUES (?, ?)",
+                (key, completion.model_dump_json()),
+            )
+        return completion
+
+    def with_namespace(self, namespace: str) -> CachingChatModel:
+        """The same cache file and model, another key space (each repeat of a run has its own)."""
+        other = CachingChatModel.__new__(CachingChatModel)
+        other.__dict__.update(self.__dict__)
+        other.namespace = namespace
+        return other
+
+    def is_ready(self) -> bool:
+        return self.inner.is_ready()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class LazyModel(ChatModel):
+    """A model loaded on its first call: a fully cached run never loads it at all."""
+
+    def __init__(self, name: str, load: Callable[[], ChatModel]) -> None:
+        self.name = name
+        self._load = load
+        self._model: ChatModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _get(self) -> ChatModel:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        json_mode: bool = False,
+    ) -> Completion:
+        return self._get().complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+
+    def is_ready(self) -> bool:
+        return self._model is None or self._model.is_ready()

@@ -1,0 +1,223 @@
+"""Run benchmark cases through the whole pipeline and keep everything a comparison needs.
+
+A run is a JSON file: the configuration (dataset, prompts, model, settings, commit), and per case
+the outputs, the verdict, every metric and the pass/fail of each repeat. With ``repeat > 1``
+every repeat after the first uses a cache key space of its own, so the model really runs again
+and cases whose verdict changes are listed as flaky.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+from tqdm import tqdm
+
+from assistant.conversation import Turn
+from assistant.embeddings import Embedder
+from assistant.llm.base import ChatModel
+from assistant.pipeline import Assistant, Reply
+from assistant.prompts import Prompt
+from evals.bench.metrics import METRICS, CaseOutcome, case_metrics, case_passed, mean_of
+from evals.bench.scoring import score_answer
+from evals.cases import BenchmarkCase
+from evals.stats import flaky_cases
+
+
+class CaseResult(BaseModel):
+    id: str
+    tags: list[str]
+    expect: str
+    outcome: CaseOutcome
+    metrics: dict[str, float | None]
+    passed: bool
+    repeats: list[bool] = Field(default_factory=list)
+
+
+class RunConfig(BaseModel):
+    dataset: str
+    prompts: dict[str, str]
+    model: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    repeat: int = 1
+    judge_scores: bool = True
+    commit: str | None = None
+
+
+class Run(BaseModel):
+    id: str
+    created_at: datetime
+    config: RunConfig
+    cases: list[CaseResult]
+    aggregates: dict[str, float | None]
+    flaky: list[str] = Field(default_factory=list)
+    model_calls: dict[str, int] = Field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def case(self, case_id: str) -> CaseResult:
+        return next(c for c in self.cases if c.id == case_id)
+
+
+def as_turns(case: BenchmarkCase) -> list[Turn]:
+    return [
+        Turn(role="customer" if t.role in ("user", "customer") else t.role, text=t.text)
+        for t in case.turns
+    ]
+
+
+def outcome_of(reply: Reply) -> CaseOutcome:
+    return CaseOutcome(
+        answered=reply.answered,
+        answer=reply.text if reply.answered else "",
+        withheld_answer=reply.withheld_answer,
+        citations=[c.article_id for c in reply.citations],
+        issue_type=reply.classification.issue_type,
+        core_issue=reply.core_issue,
+        passages=[p.article_id for p in reply.passages],
+        reasons=[str(r) for r in reply.verdict.reasons],
+        tier=reply.verdict.tier,
+        latency_ms=round(reply.latency_ms.get("total", 0.0), 1),
+        tokens=reply.prompt_tokens + reply.completion_tokens,
+    )
+
+
+def similarity(embedder: Embedder, answer: str, reference: str) -> float | None:
+    if not answer.strip() or not reference.strip():
+        return None
+    vectors = embedder.embed_batch([answer, reference])
+    return round(float(np.dot(vectors[0], vectors[1])), 4)
+
+
+def run_cases(
+    cases: Sequence[BenchmarkCase],
+    make_assistant: Callable[[int], Assistant],
+    *,
+    embedder: Embedder,
+    scorer: tuple[ChatModel, Prompt] | None = None,
+    repeat: int = 1,
+    progress: bool = True,
+) -> list[CaseResult]:
+    """Every case through the pipeline ``repeat`` times; metrics from the first repeat."""
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
+    results: list[CaseResult] = []
+    assistants = [make_assistant(r) for r in range(repeat)]
+    bar = tqdm(total=len(cases) * repeat, desc="benchmark", unit="run", disable=not progress)
+    for case in cases:
+        turns = as_turns(case)
+        first: Reply | None = None
+        repeats: list[bool] = []
+        for assistant in assistants:
+            reply = assistant.respond(turns)
+            repeats.append(case_passed(case, outcome_of(reply)))
+            first = first or reply
+            bar.update(1)
+        assert first is not None
+        outcome = outcome_of(first)
+        judge = None
+        if scorer is not None and outcome.answered:
+            model, prompt = scorer
+            judge = score_answer(
+                model,
+                prompt,
+                question=first.core_issue,
+                answer=outcome.answer,
+                reference=case.reference_answer,
+                passages=first.passages,
+            )
+        metrics = case_metrics(
+            case,
+            outcome,
+            similarity=similarity(embedder, outcome.answer, case.reference_answer)
+            if outcome.answered
+            else None,
+            judge=judge,
+        )
+        results.append(
+            CaseResult(
+                id=case.id,
+                tags=case.tags,
+                expect=case.expect,
+                outcome=outcome,
+                metrics=metrics,
+                passed=repeats[0],
+                repeats=repeats,
+            )
+        )
+    bar.close()
+    return results
+
+
+def aggregate(results: Sequence[CaseResult]) -> dict[str, float | None]:
+    figures: dict[str, float | None] = {"n": float(len(results))}
+    for name in METRICS:
+        value = mean_of([r.metrics.get(name) for r in results])
+        figures[name] = None if value is None else round(value, 4)
+    latencies = [r.outcome.latency_ms for r in results]
+    if latencies:
+        figures["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 1)
+        figures["latency_p95_ms"] = round(float(np.percentile(latencies, 95)), 1)
+    figures["escalation_rate"] = round(
+        sum(not r.outcome.answered for r in results) / max(len(results), 1), 4
+    )
+    return figures
+
+
+def make_run(
+    results: list[CaseResult],
+    config: RunConfig,
+    *,
+    model_calls: dict[str, int] | None = None,
+    duration_s: float = 0.0,
+) -> Run:
+    return Run(
+        id=f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
+        created_at=datetime.now(UTC),
+        config=config,
+        cases=results,
+        aggregates=aggregate(results),
+        flaky=flaky_cases({r.id: r.repeats for r in results}),
+        model_calls=model_calls or {},
+        duration_s=round(duration_s, 1),
+    )
+
+
+def save_run(run: Run, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(run.model_dump_json(indent=1), encoding="utf-8")
+    return path
+
+
+def load_run(path: Path) -> Run:
+    from assistant.errors import ConfigurationError
+
+    try:
+        return Run.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{path} is not a benchmark run: {exc}") from exc
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

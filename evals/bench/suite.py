@@ -1,0 +1,151 @@
+"""The benchmark on the real stack: a dataset folder, the configured model behind the response
+cache, Chroma on disk, MiniLM. ``tether bench run`` calls :func:`run_benchmark`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+from assistant.classify import IssueClassifier, load_taxonomy
+from assistant.embeddings import Embedder, MiniLMEmbedder
+from assistant.errors import ConfigurationError
+from assistant.llm.base import ChatModel
+from assistant.llm.cache import CachingChatModel, LazyModel
+from assistant.pipeline import Assistant, PipelineConfig
+from assistant.prompts import parse_ref, resolve_prompt
+from assistant.services import build_model, pipeline_config
+from assistant.settings import Settings
+from evals.bench.runner import Run, RunConfig, Stopwatch, git_commit, make_run, run_cases
+from evals.cases import BenchmarkCase, load_cases
+from evals.retrieval import dataset_articles
+from knowledge_base.ingest import ingest
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore
+
+PROMPT_FIELDS = ("answer", "judge", "condense")
+
+
+def parse_prompts(spec: str) -> dict[str, str]:
+    """``"answer@1,judge@1"`` -> ``{"answer": "answer@1", "judge": "judge@1"}``."""
+    prompts: dict[str, str] = {}
+    for ref in (part.strip() for part in spec.split(",") if part.strip()):
+        name, _ = parse_ref(ref)
+        if name not in (*PROMPT_FIELDS, "score"):
+            raise ConfigurationError(f"unknown prompt {name!r}: use answer, judge, condense, score")
+        prompts[name] = ref
+    return prompts
+
+
+def with_prompts(config: PipelineConfig, prompts: dict[str, str]) -> PipelineConfig:
+    return dataclasses.replace(
+        config,
+        answer_prompt=prompts.get("answer", config.answer_prompt),
+        judge_prompt=prompts.get("judge", config.judge_prompt),
+        condense_prompt=prompts.get("condense", config.condense_prompt),
+    )
+
+
+def dataset_cases(folder: Path, *, tags: list[str], limit: int | None) -> list[BenchmarkCase]:
+    path = folder / "questions.jsonl"
+    if not path.is_file():
+        raise ConfigurationError(f"{folder} has no questions.jsonl")
+    cases = load_cases(path)
+    if tags:
+        cases = [c for c in cases if set(c.tags) & set(tags)]
+    return cases[:limit]
+
+
+def run_benchmark(
+    folder: Path,
+    *,
+    settings: Settings,
+    prompts: dict[str, str],
+    repeat: int = 1,
+    limit: int | None = None,
+    tags: list[str] | None = None,
+    judge_scores: bool = True,
+    cache: bool = True,
+    extra_cases: list[BenchmarkCase] | None = None,
+    model: ChatModel | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> Run:
+    watch = Stopwatch()
+    cases = dataset_cases(folder, tags=tags or [], limit=limit) + list(extra_cases or [])
+    embedder = embedder or MiniLMEmbedder()
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+    store = ChromaStore.persistent(settings.data_dir / "bench" / digest / "chroma", "bench")
+    ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
+
+    inner = model or LazyModel(_model_name(settings), lambda: build_model(settings))
+    cached = CachingChatModel(inner, settings.data_dir / "cache" / "llm.sqlite") if cache else None
+    config = with_prompts(pipeline_config(settings), prompts)
+    taxonomy_path = folder / "taxonomy.yaml"
+    if not taxonomy_path.is_file():
+        # No taxonomy for this dataset: classify with the configured one, but never let it
+        # narrow the search (its issue types are another business's).
+        taxonomy_path = settings.taxonomy_path
+        config = dataclasses.replace(config, filter_confidence=1.01)
+    classifier = IssueClassifier.from_taxonomy(
+        load_taxonomy(taxonomy_path), embedder, threshold=settings.classifier_threshold
+    )
+    searcher = HybridSearcher(store, embedder)
+
+    def model_for(repeat_index: int) -> ChatModel:
+        if cached is None:
+            return inner
+        return cached if repeat_index == 0 else cached.with_namespace(f"repeat-{repeat_index}")
+
+    def make_assistant(repeat_index: int) -> Assistant:
+        return Assistant(
+            model=model_for(repeat_index),
+            embedder=embedder,
+            searcher=searcher,
+            classifier=classifier,
+            config=config,
+        )
+
+    scorer = None
+    if judge_scores:
+        scorer = (
+            model_for(0),
+            resolve_prompt(prompts.get("score", "score@1"), settings.prompts_dir),
+        )
+    results = run_cases(
+        cases, make_assistant, embedder=embedder, scorer=scorer, repeat=repeat, progress=progress
+    )
+    run_config = RunConfig(
+        dataset=str(folder),
+        prompts={
+            "answer": config.answer_prompt,
+            "judge": config.judge_prompt,
+            "condense": config.condense_prompt,
+            **({"score": prompts.get("score", "score@1")} if judge_scores else {}),
+        },
+        model=inner.name,
+        settings={
+            "llm_backend": settings.llm_backend,
+            "retrieval_k": config.retrieval_k,
+            "max_sections": config.max_sections,
+            "min_retrieval_score": config.min_retrieval_score,
+            "filter_confidence": config.filter_confidence,
+            "condense": config.condense,
+            "tier1_threshold": config.tier1_threshold,
+            "tier1_window": config.tier1_window,
+            "prompts_dir": str(settings.prompts_dir) if settings.prompts_dir else None,
+        },
+        repeat=repeat,
+        judge_scores=judge_scores,
+        commit=git_commit(),
+    )
+    calls = {"cache_hits": cached.hits, "model_calls": cached.misses} if cached else {}
+    if cached is not None:
+        cached.close()
+    return make_run(results, run_config, model_calls=calls, duration_s=watch.elapsed)
+
+
+def _model_name(settings: Settings) -> str:
+    if settings.llm_backend == "openai":
+        return f"openai:{settings.openai_model}@{settings.openai_base_url}"
+    return f"llama_cpp:{settings.llm_model_path.name}"
