@@ -27,6 +27,8 @@ cases_app = typer.Typer(help="Benchmark cases written from resolved escalations.
 app.add_typer(cases_app, name="cases")
 bench_app = typer.Typer(help="Benchmark prompt and model changes: run, compare.")
 app.add_typer(bench_app, name="bench")
+experiment_app = typer.Typer(help="Online experiments: list, analyze.", no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
 
 
 def _fail(exc: TetherError) -> None:
@@ -318,3 +320,61 @@ def bench_compare(
     if comparison.gate_failed:
         typer.secho(f"REGRESSION: {', '.join(comparison.regressions)}", fg="red", err=True)
         raise typer.Exit(1)
+
+
+@experiment_app.command("list")
+def experiment_list() -> None:
+    """The configured experiments (TETHER_EXPERIMENTS_PATH) and their exposures so far."""
+    from assistant.experiments.config import load_experiments
+
+    settings = get_settings()
+    try:
+        experiments = load_experiments(settings.experiments_path)
+        database = _database(settings)
+        for e in experiments.experiments:
+            shares = ", ".join(f"{n} {s:.0%}" for n, s in e.shares.items())
+            state = "active" if e.active else "stopped"
+            exposed = database.experiments.exposures(e.id)
+            typer.echo(f"{e.id} ({state}, by {e.unit}): {shares}; exposed {exposed or 'none yet'}")
+    except TetherError as exc:
+        _fail(exc)
+
+
+@experiment_app.command("analyze")
+def experiment_analyze(
+    experiment_id: Annotated[str, typer.Argument(help="The experiment's id")],
+    control: Annotated[str | None, typer.Option(help="The reference variant")] = None,
+    aa: Annotated[
+        bool | None, typer.Option("--aa/--ab", help="Treat as A/A (default: same settings)")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level")] = 0.05,
+) -> None:
+    """Sample-ratio check, escalation and resolution rates with intervals, guardrails."""
+    from assistant.experiments.config import load_experiments
+    from evals.experiments import analyze, report
+
+    settings = get_settings()
+    try:
+        experiment = load_experiments(settings.experiments_path).get(experiment_id)
+        database = _database(settings)
+        analysis = analyze(
+            experiment,
+            database.experiments.exposures(experiment_id),
+            database.experiments.outcomes(experiment_id),
+            control=control,
+            alpha=alpha,
+            aa=aa,
+        )
+    except TetherError as exc:
+        _fail(exc)
+        return
+    print(report(analysis))
+    _print_figures(
+        {
+            "experiment": experiment_id,
+            "srm_p": analysis.srm.p_value,
+            "clean": analysis.clean,
+            **{f"{v.variant}_escalation_rate": v.escalation_rate for v in analysis.variants},
+            **{f"{v.variant}_resolution_rate": v.resolution_rate for v in analysis.variants},
+        }
+    )

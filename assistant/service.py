@@ -15,8 +15,10 @@ from assistant.classify import UNKNOWN, Classification
 from assistant.conversation import Turn
 from assistant.escalations.desk import AgentDesk
 from assistant.escalations.models import NewEscalation
+from assistant.experiments.router import ExperimentRouter
 from assistant.pipeline import HANDOFF_MESSAGE, Assistant, Reply
 from assistant.storage import Database, StoredMessage
+from assistant.storage.experiments import Outcome
 from guardrails.verdict import ReasonCode, Verdict
 
 log = logging.getLogger(__name__)
@@ -66,17 +68,31 @@ def _evidence(reply: Reply) -> dict[str, Any]:
 
 
 class ChatService:
-    def __init__(self, *, database: Database, desk: AgentDesk, assistant: Assistant) -> None:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        desk: AgentDesk,
+        assistant: Assistant,
+        router: ExperimentRouter | None = None,
+    ) -> None:
+        self.database = database
         self.conversations = database.conversations
         self.desk = desk
         self.assistant = assistant
+        self.router = router
 
     def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
         customer = self.conversations.add_message(conversation_id, role="customer", text=text)
-        history = self.conversations.get(conversation_id).messages
-        turns = _turns(history)
+        conversation = self.conversations.get(conversation_id)
+        turns = _turns(conversation.messages)
+        assistant, assignments = (
+            self.router.route(conversation) if self.router else (self.assistant, [])
+        )
+        for a in assignments:
+            self.database.experiments.expose(a.experiment_id, a.unit_id, a.variant)
         try:
-            reply = self.assistant.respond(turns)
+            reply = assistant.respond(turns)
         except Exception as exc:  # the last line of defence: escalate, never drop the message
             log.exception("assistant failed on conversation %s", conversation_id)
             reply = _internal_failure(turns, exc)
@@ -110,8 +126,25 @@ class ChatService:
             conversation_id,
             role="assistant",
             text=reply.text,
-            meta={**meta, "escalation_id": escalation_id},
+            meta={
+                **meta,
+                "escalation_id": escalation_id,
+                "experiments": {a.experiment_id: a.variant for a in assignments},
+            },
         )
+        for a in assignments:
+            self.database.experiments.record(
+                a.experiment_id,
+                Outcome(
+                    unit_id=a.unit_id,
+                    variant=a.variant,
+                    conversation_id=conversation_id,
+                    message_id=customer.id,
+                    escalated=not reply.answered,
+                    escalation_id=escalation_id,
+                    latency_ms=reply.latency_ms.get("total", 0.0),
+                ),
+            )
         return MessageOutcome(
             customer_message=customer,
             reply_message=stored_reply,

@@ -8,6 +8,8 @@ from assistant.classify import IssueClassifier, load_taxonomy
 from assistant.embeddings import Embedder, MiniLMEmbedder
 from assistant.escalations.desk import AgentDesk
 from assistant.escalations.priority import load_priority_rules
+from assistant.experiments.config import load_experiments
+from assistant.experiments.router import ExperimentRouter
 from assistant.llm.base import ChatModel
 from assistant.pipeline import Assistant, PipelineConfig
 from assistant.service import ChatService
@@ -82,13 +84,15 @@ def assemble(
         config=pipeline_config(settings),
     )
     desk = AgentDesk(database, load_priority_rules(settings.priority_rules_path))
+    experiments = load_experiments(settings.experiments_path)
+    router = ExperimentRouter(experiments, assistant) if experiments.active else None
     return Services(
         model=model,
         embedder=embedder,
         vector_store=vector_store,
         database=database,
         assistant=assistant,
-        chat=ChatService(database=database, desk=desk, assistant=assistant),
+        chat=ChatService(database=database, desk=desk, assistant=assistant, router=router),
         desk=desk,
     )
 

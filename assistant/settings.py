@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
 
+    # Online experiments (YAML, see assistant/experiments/config.py); none when unset.
+    experiments_path: Path | None = None
+
     # API limits.
     max_message_chars: int = Field(default=4000, ge=1)
     max_reply_chars: int = Field(default=4000, ge=1)

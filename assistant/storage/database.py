@@ -66,11 +66,13 @@ class Database:
         # Imported here: the stores import this module for the Database type.
         from assistant.storage.conversations import ConversationStore
         from assistant.storage.escalations import EscalationStore
+        from assistant.storage.experiments import ExperimentStore
         from assistant.storage.keys import KeyStore
 
         self.conversations = ConversationStore(self)
         self.escalations = EscalationStore(self)
         self.keys = KeyStore(self)
+        self.experiments = ExperimentStore(self)
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:

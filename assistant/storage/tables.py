@@ -144,3 +144,30 @@ class RegressionCaseRow(Base):
     case: Mapped[dict[str, Any]] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExposureRow(Base):
+    """A unit's first sight of an experiment's variant (one row per unit and experiment)."""
+
+    __tablename__ = "experiment_exposures"
+    experiment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutcomeRow(Base):
+    """What happened to one message under an experiment's variant."""
+
+    __tablename__ = "experiment_outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[str] = mapped_column(String(64), index=True)
+    unit_id: Mapped[str] = mapped_column(String(200))
+    variant: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(32))
+    escalated: Mapped[bool] = mapped_column()
+    escalation_id: Mapped[str | None] = mapped_column(String(32))
+    latency_ms: Mapped[float] = mapped_column(default=0.0)
+    judge_score: Mapped[float | None] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,108 @@
+"""Experiment exposures and outcomes. An exposure is written once per unit and experiment; an
+outcome per message. Analysis reads them back per variant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from assistant.storage.tables import (
+    EscalationRow,
+    ExposureRow,
+    OutcomeRow,
+    RegressionCaseRow,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from assistant.storage.database import Database
+
+
+class Outcome(BaseModel):
+    unit_id: str
+    variant: str
+    conversation_id: str
+    message_id: str
+    escalated: bool
+    escalation_id: str | None = None
+    latency_ms: float = 0.0
+    judge_score: float | None = None
+    # Set at analysis time: an agent resolving the case said the assistant should have answered.
+    false_escalation: bool = False
+    at: datetime | None = None
+
+
+class ExperimentStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def expose(self, experiment_id: str, unit_id: str, variant: str) -> None:
+        """Record the unit's variant the first time it is seen (idempotent, race-free)."""
+        values = {
+            "experiment_id": experiment_id,
+            "unit_id": unit_id,
+            "variant": variant,
+            "at": utcnow(),
+        }
+        insert = pg_insert if self._db.backend == "postgresql" else sqlite_insert
+        with self._db.session() as session:
+            session.execute(insert(ExposureRow).values(**values).on_conflict_do_nothing())
+
+    def record(self, experiment_id: str, outcome: Outcome) -> None:
+        with self._db.session() as session:
+            session.add(
+                OutcomeRow(
+                    experiment_id=experiment_id,
+                    **outcome.model_dump(exclude={"false_escalation", "at"}),
+                    at=outcome.at or utcnow(),
+                )
+            )
+
+    def exposures(self, experiment_id: str) -> dict[str, int]:
+        with self._db.session() as session:
+            rows = session.execute(
+                select(ExposureRow.variant, func.count())
+                .where(ExposureRow.experiment_id == experiment_id)
+                .group_by(ExposureRow.variant)
+            ).all()
+            return {str(variant): int(count) for variant, count in rows}
+
+    def outcomes(self, experiment_id: str) -> list[Outcome]:
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(OutcomeRow)
+                .where(OutcomeRow.experiment_id == experiment_id)
+                .order_by(OutcomeRow.id)
+            ).all()
+            # An escalation an agent resolved with a regression case that expects an answer
+            # was a false escalation: the assistant should not have handed it over.
+            escalation_ids = {r.escalation_id for r in rows if r.escalation_id}
+            expects: dict[str, str] = {}
+            if escalation_ids:
+                for escalation_id, case in session.execute(
+                    select(EscalationRow.id, RegressionCaseRow.case)
+                    .join(RegressionCaseRow, RegressionCaseRow.escalation_id == EscalationRow.id)
+                    .where(EscalationRow.id.in_(escalation_ids))
+                ).all():
+                    expects[str(escalation_id)] = str(case.get("expect", ""))
+            return [
+                Outcome(
+                    unit_id=r.unit_id,
+                    variant=r.variant,
+                    conversation_id=r.conversation_id,
+                    message_id=r.message_id,
+                    escalated=r.escalated,
+                    escalation_id=r.escalation_id,
+                    latency_ms=r.latency_ms,
+                    judge_score=r.judge_score,
+                    false_escalation=bool(r.escalation_id)
+                    and expects.get(r.escalation_id or "") in ("answer", "not_escalate"),
+                    at=r.at,
+                )
+                for r in rows
+            ]
