@@ -36,3 +36,16 @@ def test_a_file_declaring_another_version_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "x" / "v2.yaml").write_text("id: x\nversion: 3\nsystem: s\nuser: u\n")
     with pytest.raises(ConfigurationError, match="declares x@3"):
         load_prompt("x@2", tmp_path)
+
+
+def test_a_prompts_folder_of_ones_own_is_searched_first() -> None:
+    from assistant.prompts import resolve_prompt
+    from assistant.settings import PACKAGE_ROOT
+
+    planted = PACKAGE_ROOT / "evals" / "bench" / "planted"
+    prompt = resolve_prompt("answer@90", planted)
+    assert prompt.ref == "answer@90"
+    assert "citations" not in prompt.system  # the planted regression drops the instruction
+    assert "citations" in resolve_prompt("answer@2", planted).system  # bundled: still found
+    with pytest.raises(ConfigurationError, match="not found"):
+        resolve_prompt("answer@90")
