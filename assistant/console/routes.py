@@ -16,11 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from assistant.api.auth import Principal, principal_for
+from assistant.api.deps import get_app_settings, get_services
 from assistant.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from assistant.escalations.desk import RegressionRequest
 from assistant.escalations.models import CLAIMABLE, QueueFilter, SortKey, Status
-from assistant.services import Services
-from assistant.settings import Settings
 from assistant.storage.tables import utcnow
 
 from .views import age_label, answer_segments, due_label, judge_rows
@@ -36,19 +35,9 @@ templates.env.globals["due_label"] = due_label
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _agent(request: Request) -> Principal | None:
     try:
-        principal = principal_for(_services(request), request.cookies.get(COOKIE))
+        principal = principal_for(get_services(request), request.cookies.get(COOKIE))
     except AuthenticationError:
         return None
     return principal if principal.is_staff else None
@@ -71,7 +60,7 @@ def login_page(request: Request, error: str = "") -> Response:
 @router.post("/login")
 def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
     try:
-        principal = principal_for(_services(request), key.strip())
+        principal = principal_for(get_services(request), key.strip())
     except AuthenticationError as exc:
         return templates.TemplateResponse(
             request, "login.html", {"error": str(exc)}, status_code=401
@@ -113,7 +102,7 @@ def queue(
     agent = _agent(request)
     if agent is None:
         return _to_login()
-    services = _services(request)
+    services = get_services(request)
     statuses = {
         "waiting": list(CLAIMABLE),
         "all": [],
@@ -175,7 +164,7 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
     agent = _agent(request)
     if agent is None:
         return _to_login()
-    services = _services(request)
+    services = get_services(request)
     try:
         record = services.database.escalations.get(case_id)
     except NotFoundError as exc:
@@ -198,7 +187,7 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
             "passages": record.evidence.get("passages", []),
             "claimable": record.status in CLAIMABLE,
             "mine": record.status == Status.CLAIMED and record.assignee == agent.name,
-            "max_reply": _settings(request).max_reply_chars,
+            "max_reply": get_app_settings(request).max_reply_chars,
             "notice": notice,
             "error": error,
         },
@@ -209,8 +198,8 @@ def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
     agent = _agent(request)
     if agent is None:
         return _to_login()
-    desk = _services(request).desk
-    settings = _settings(request)
+    desk = get_services(request).desk
+    settings = get_app_settings(request)
     url = f"/console/cases/{case_id}"
     try:
         if action == "claim":

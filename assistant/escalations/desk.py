@@ -70,7 +70,9 @@ def regression_case(
     ]
     return BenchmarkCase(
         id=case_id_for(record.id),
-        conversation=turns,
+        # A transcript without customer text (it should not happen) falls back to the core issue.
+        conversation=turns or None,
+        question=None if turns else record.core_issue,
         issue_type=request.issue_type or record.issue_type,
         gold_article_ids=request.gold_article_ids,
         reference_answer=reply,

@@ -147,3 +147,51 @@ def test_regression_cases_export_in_the_benchmark_format(
     assert result.exit_code == 0, result.output
     cases = load_cases(tmp_path / "reg.jsonl")
     assert [(c.expect, c.reference_answer) for c in cases] == [("escalate", "No.")]
+
+
+def test_experiment_analyze_reads_the_database_and_prints_json_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.settings import get_settings
+    from assistant.storage import Database
+    from assistant.storage.experiments import Outcome
+
+    (tmp_path / "exp.yaml").write_text(
+        "experiments:\n  - id: aa\n    variants:\n      control: {weight: 1}\n"
+        "      treatment: {weight: 1}\n"
+    )
+    database = Database.connect(f"sqlite:///{tmp_path}/tether.db")
+    for n in range(200):
+        unit = f"conversation:{n}"
+        variant = "control" if n % 2 else "treatment"
+        database.experiments.expose("aa", unit, variant)
+        database.experiments.record(
+            "aa",
+            Outcome(
+                unit_id=unit,
+                variant=variant,
+                conversation_id=str(n),
+                message_id=str(n),
+                escalated=n % 5 == 0,
+                latency_ms=1000.0 + n % 7,
+            ),
+        )
+    database.experiments.expose("aa", "conversation:0", "control")  # a repeat exposure: ignored
+    database.close()
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TETHER_EXPERIMENTS_PATH", str(tmp_path / "exp.yaml"))
+    get_settings.cache_clear()
+    try:
+        listed = runner.invoke(app, ["experiment", "list"])
+        result = runner.invoke(app, ["experiment", "analyze", "aa"])
+        missing = runner.invoke(app, ["experiment", "analyze", "nope"])
+    finally:
+        get_settings.cache_clear()
+    assert "aa (active, by conversation): control 50%, treatment 50%" in listed.output
+    assert result.exit_code == 0, result.output
+    assert "A/A: clean" in result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["clean"] is True
+    assert figures["control_escalation_rate"] == 0.2
+    assert missing.exit_code == 2
+    assert "no experiment 'nope'" in missing.output
