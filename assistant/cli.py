@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -148,6 +148,47 @@ def eval_classify(folder: Path) -> None:
         _print_figures(classification.run(folder))
     except TetherError as exc:
         _fail(exc)
+
+
+@eval_app.command("groundedness")
+def eval_groundedness(
+    file: Annotated[Path, typer.Argument(help="A BEGIN-format TSV (knowledge, message, ...)")],
+    mode: Annotated[str, typer.Option(help="cosine (tier 1), judge, or cascade")] = "cascade",
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows")] = None,
+) -> None:
+    """Catching ungrounded responses: precision, recall, F1, balanced accuracy, tier-2 share."""
+    from assistant.embeddings import MiniLMEmbedder
+    from assistant.llm.cache import CachingChatModel, LazyModel
+    from assistant.services import build_model, model_name
+    from evals import groundedness
+    from evals.report import figures_table
+
+    if mode not in ("cosine", "judge", "cascade"):
+        typer.secho("error: --mode must be cosine, judge or cascade", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    model = None
+    try:
+        if mode != "cosine":
+            model = CachingChatModel(
+                LazyModel(model_name(settings), lambda: build_model(settings)),
+                settings.data_dir / "cache" / "llm.sqlite",
+            )
+        figures = groundedness.evaluate(
+            file,
+            mode=cast(groundedness.Mode, mode),
+            embedder=MiniLMEmbedder(),
+            model=model,
+            threshold=settings.tier1_threshold,
+            window=settings.tier1_window,
+            judge_prompt=settings.judge_prompt,
+            limit=limit,
+        )
+    except (TetherError, OSError) as exc:
+        _fail(TetherError(str(exc)))
+        return
+    print(figures_table(f"Groundedness on {file.name} ({mode})", figures))
+    _print_figures({"file": file.name, "mode": mode, **figures})
 
 
 @eval_app.command("latency")

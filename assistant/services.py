@@ -60,6 +60,13 @@ def build_model(settings: Settings) -> ChatModel:
     )
 
 
+def model_name(settings: Settings) -> str:
+    """The configured model's identity, for cache keys and run records (without loading it)."""
+    if settings.llm_backend == "openai":
+        return f"openai:{settings.openai_model}@{settings.openai_base_url}"
+    return f"llama_cpp:{settings.llm_model_path.name}"
+
+
 def pipeline_config(settings: Settings) -> PipelineConfig:
     """The message path's share of the settings (every PipelineConfig field is a setting)."""
     return PipelineConfig(**{f.name: getattr(settings, f.name) for f in fields(PipelineConfig)})

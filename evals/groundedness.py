@@ -16,13 +16,20 @@ GROUNDEDNESS_NOTES.md) and both settings are reported.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from tqdm import tqdm
 
 from assistant.embeddings import Embedder, MiniLMEmbedder, Vectors
+from assistant.errors import ConfigurationError, LLMError
+from assistant.llm.base import ChatModel
+from guardrails.cascade import check_answer
+from guardrails.judge import judge_answer
 from guardrails.tier1 import check_support
 from knowledge_base.articles import Chunk, Passage
 
@@ -128,6 +135,83 @@ def calibrate(
         for t in thresholds
     }
     return max(results, key=lambda t: (results[t], -t))
+
+
+Mode = Literal["cosine", "judge", "cascade"]
+
+
+def evaluate(
+    path: Path,
+    *,
+    mode: Mode,
+    embedder: Embedder,
+    model: ChatModel | None,
+    threshold: float,
+    window: int,
+    judge_prompt: str = "judge@1",
+    limit: int | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """The product's checks on a BEGIN-format file, as the message path runs them.
+
+    cosine: tier 1 alone. judge: the LLM judge on every response (grounding criterion; a judge
+    failure counts as a flag, as in the product). cascade: tier 1, and the judge only on what
+    tier 1 flags. The previous turn is passed as the customer's words, as in the product.
+    """
+    cases = load_cases(path)[:limit]
+    if mode != "cosine" and model is None:
+        raise ConfigurationError(f"mode {mode} needs a model")
+    flagged: list[bool] = []
+    tier2: list[bool] = []
+    latencies: list[float] = []
+    for case in tqdm(cases, desc=f"{path.stem} {mode}", disable=not progress):
+        started = time.perf_counter()
+        passages = [_passage(case.knowledge)]
+        if mode == "cosine":
+            result = check_support(
+                case.response,
+                passages,
+                embedder=embedder,
+                threshold=threshold,
+                window=window,
+                conversation=[case.message],
+            )
+            flagged.append(not result.passed)
+            tier2.append(False)
+        elif mode == "judge":
+            assert model is not None
+            try:
+                verdict = judge_answer(
+                    model,
+                    conversation=f"user: {case.message}",
+                    passages=passages,
+                    answer=case.response,
+                    prompt_ref=judge_prompt,
+                )
+                flagged.append(not verdict.grounding.ok)
+            except LLMError:
+                flagged.append(True)
+            tier2.append(True)
+        else:
+            assert model is not None
+            outcome = check_answer(
+                case.response,
+                passages,
+                embedder=embedder,
+                judge_model=model,
+                conversation_turns=[("user", case.message)],
+                threshold=threshold,
+                window=window,
+                judge_prompt=judge_prompt,
+            )
+            flagged.append(not outcome.passed)
+            tier2.append(outcome.tier == 2)
+        latencies.append((time.perf_counter() - started) * 1000)
+    figures = _metrics([not case.grounded for case in cases], flagged)
+    figures["tier2_share"] = sum(tier2) / max(len(cases), 1)
+    figures["latency_p50_ms"] = float(np.percentile(latencies, 50)) if latencies else 0.0
+    figures["latency_p95_ms"] = float(np.percentile(latencies, 95)) if latencies else 0.0
+    return {k: round(v, 4) for k, v in figures.items()}
 
 
 def main() -> None:

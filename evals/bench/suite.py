@@ -14,7 +14,7 @@ from assistant.llm.base import ChatModel
 from assistant.llm.cache import CachingChatModel, LazyModel
 from assistant.pipeline import Assistant, PipelineConfig
 from assistant.prompts import parse_ref, resolve_prompt
-from assistant.services import build_model, pipeline_config
+from assistant.services import build_model, model_name, pipeline_config
 from assistant.settings import Settings
 from evals.bench.runner import Run, RunConfig, Stopwatch, git_commit, make_run, run_cases
 from evals.cases import BenchmarkCase, load_cases
@@ -78,7 +78,7 @@ def run_benchmark(
     store = ChromaStore.persistent(settings.data_dir / "bench" / digest / "chroma", "bench")
     ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
 
-    inner = model or LazyModel(_model_name(settings), lambda: build_model(settings))
+    inner = model or LazyModel(model_name(settings), lambda: build_model(settings))
     cached = CachingChatModel(inner, settings.data_dir / "cache" / "llm.sqlite") if cache else None
     config = with_prompts(pipeline_config(settings), prompts)
     taxonomy_path = folder / "taxonomy.yaml"
@@ -143,9 +143,3 @@ def run_benchmark(
     if cached is not None:
         cached.close()
     return make_run(results, run_config, model_calls=calls, duration_s=watch.elapsed)
-
-
-def _model_name(settings: Settings) -> str:
-    if settings.llm_backend == "openai":
-        return f"openai:{settings.openai_model}@{settings.openai_base_url}"
-    return f"llama_cpp:{settings.llm_model_path.name}"
