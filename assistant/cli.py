@@ -191,6 +191,25 @@ def eval_groundedness(
     _print_figures({"file": file.name, "mode": mode, **figures})
 
 
+@eval_app.command("injection")
+def eval_injection(
+    data: Annotated[
+        Path | None, typer.Argument(help="Folder with tensortrust/ and xstest/ (../shared/data)")
+    ] = None,
+    split: Annotated[str, typer.Option(help="test (reported), dev (tuning) or all")] = "test",
+) -> None:
+    """Share of Tensor Trust attacks stopped; share of XSTest safe prompts blocked."""
+    from evals import injection
+
+    try:
+        figures = injection.run(
+            data or injection.DEFAULT_DATA_DIR, split=cast(injection.Split, split)
+        )
+        _print_figures(figures)
+    except TetherError as exc:
+        _fail(exc)
+
+
 @eval_app.command("latency")
 def eval_latency(
     questions: Annotated[Path | None, typer.Option(help="questions.jsonl")] = None,

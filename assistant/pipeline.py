@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.answer import generate_answer
-from assistant.classify import Classification, IssueClassifier
+from assistant.classify import UNKNOWN, Classification, IssueClassifier
 from assistant.conversation import Turn, core_issue, core_issue_by_llm, transcript
 from assistant.embeddings import Embedder
 from assistant.errors import LLMError, StoreError
@@ -24,6 +24,9 @@ from assistant.llm.base import ChatModel
 from assistant.prompts import resolve_prompt
 from assistant.settings import Settings
 from guardrails.cascade import check_answer
+from guardrails.compliance import load_policy
+from guardrails.injection import detect_injection
+from guardrails.pii import redact
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
 from knowledge_base.search import HybridSearcher
@@ -54,6 +57,8 @@ class Reply(BaseModel):
     latency_ms: dict[str, float] = Field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Kinds of personal data redacted from the conversation before any model saw it.
+    pii_kinds: list[str] = Field(default_factory=list)
 
 
 def _default(name: str) -> Any:
@@ -75,6 +80,9 @@ class PipelineConfig:
     prompts_dir: Path | None = None
     tier1_threshold: float = _default("tier1_threshold")
     tier1_window: int = _default("tier1_window")
+    redact_pii: bool = _default("redact_pii")
+    screen_injection: bool = _default("screen_injection")
+    compliance_policy: Path | None = None
 
 
 @dataclass
@@ -88,6 +96,17 @@ class _Timer:
             yield
         finally:
             self.laps[name] = round((time.perf_counter() - start) * 1000, 1)
+
+
+def screen_pii(turns: Sequence[Turn]) -> tuple[list[Turn], list[str]]:
+    """The turns with personal data replaced by placeholders, and the kinds that were found."""
+    kinds: list[str] = []
+    screened = []
+    for turn in turns:
+        redaction = redact(turn.text)
+        kinds += redaction.kinds()
+        screened.append(Turn(role=turn.role, text=redaction.text))
+    return screened, list(dict.fromkeys(kinds))
 
 
 class Assistant:
@@ -112,6 +131,7 @@ class Assistant:
         self.answer_prompt = resolve_prompt(self.config.answer_prompt, extra)
         self.judge_prompt = resolve_prompt(self.config.judge_prompt, extra)
         self.condense_prompt = resolve_prompt(self.config.condense_prompt, extra)
+        self.policy = load_policy(self.config.compliance_policy)
 
     def respond(self, turns: Sequence[Turn]) -> Reply:
         timer = _Timer()
@@ -145,6 +165,24 @@ class Assistant:
 
     def _respond(self, turns: Sequence[Turn], timer: _Timer) -> Reply:
         cfg = self.config
+        with timer.stage("screen"):
+            turns, pii_kinds = screen_pii(turns) if cfg.redact_pii else (list(turns), [])
+            latest = next((t.text for t in reversed(turns) if t.role == "customer"), "")
+            injection = detect_injection(latest) if cfg.screen_injection else None
+        if injection is not None and injection.flagged:
+            return Reply(
+                text=HANDOFF_MESSAGE,
+                answered=False,
+                core_issue=latest,
+                classification=Classification(
+                    issue_type=UNKNOWN, confidence=0.0, best_guess=UNKNOWN
+                ),
+                verdict=Verdict.escalate(
+                    ReasonCode.PROMPT_INJECTION,
+                    detail=f"injection score {injection.score} ({', '.join(injection.signals)})",
+                ),
+                pii_kinds=pii_kinds,
+            )
         with timer.stage("condense"):
             query = self._core_issue(turns)
         with timer.stage("classify"):
@@ -157,6 +195,7 @@ class Assistant:
                 core_issue=query,
                 classification=classification,
                 verdict=verdict,
+                pii_kinds=pii_kinds,
                 **extra,
             )
 
@@ -225,6 +264,7 @@ class Assistant:
                 threshold=cfg.tier1_threshold,
                 window=cfg.tier1_window,
                 judge_prompt=self.judge_prompt,
+                policy=self.policy,
             )
         if not verdict.passed:
             return escalate(
@@ -244,5 +284,6 @@ class Assistant:
             verdict=verdict,
             reasoning=draft.reasoning,
             passages=relevant,
+            pii_kinds=pii_kinds,
             **tokens,
         )

@@ -19,6 +19,7 @@ from assistant.experiments.router import ExperimentRouter
 from assistant.pipeline import HANDOFF_MESSAGE, Assistant, Reply
 from assistant.storage import Database, StoredMessage
 from assistant.storage.experiments import Outcome
+from guardrails.pii import redact
 from guardrails.verdict import ReasonCode, Verdict
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,16 @@ class ChatService:
         self.router = router
 
     def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
-        customer = self.conversations.add_message(conversation_id, role="customer", text=text)
+        # Personal data is stored redacted; the original is kept only in an escalation, where
+        # an agent may need it.
+        redaction = redact(text) if self.assistant.config.redact_pii else None
+        stored_text = redaction.text if redaction is not None else text
+        customer = self.conversations.add_message(
+            conversation_id,
+            role="customer",
+            text=stored_text,
+            meta={"pii": redaction.kinds()} if redaction is not None and redaction.found else {},
+        )
         conversation = self.conversations.get(conversation_id)
         turns = _turns(conversation.messages)
         assistant, assignments = (
@@ -112,13 +122,20 @@ class ChatService:
                 NewEscalation(
                     conversation_id=conversation_id,
                     message_id=customer.id,
-                    reasons=[str(r) for r in reply.verdict.reasons],
+                    reasons=reply.verdict.codes,
                     tier=reply.verdict.tier,
                     issue_type=reply.classification.issue_type,
                     core_issue=reply.core_issue,
                     transcript=[t.model_dump() for t in turns],
                     verdict=reply.verdict.model_dump(mode="json"),
-                    evidence=_evidence(reply),
+                    evidence={
+                        **_evidence(reply),
+                        **(
+                            {"original_message": text}
+                            if redaction is not None and redaction.found
+                            else {}
+                        ),
+                    },
                 )
             )
             escalation_id = record.id

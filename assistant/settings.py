@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     tier1_threshold: float = 0.61
     tier1_window: int = 2
 
+    # Inputs, before generation: PII redacted before any model or log sees it; a message that
+    # tries to instruct the assistant (prompt injection) goes to a person instead of the model.
+    redact_pii: bool = True
+    screen_injection: bool = True
+    # The compliance policy: rules with reason codes and the judge's rubric (None: the bundled
+    # guardrails/compliance.yaml).
+    compliance_policy: Path | None = None
+
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
 

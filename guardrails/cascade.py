@@ -10,6 +10,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import LLMError
 from assistant.llm.base import ChatModel
 from assistant.prompts import Prompt
+from guardrails.compliance import CompliancePolicy
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, judge_answer
 from guardrails.tier1 import check_support, evidence_text
@@ -57,6 +58,7 @@ def check_answer(
     threshold: float,
     window: int,
     judge_prompt: str | Prompt = "judge@1",
+    policy: CompliancePolicy | None = None,
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let the judge decide, except:
 
@@ -91,7 +93,8 @@ def check_answer(
         window=window,
         conversation=customer_turns,
     )
-    if tier1.passed:
+    findings = policy.check(answer) if policy is not None else []
+    if tier1.passed and not findings:
         return Verdict(outcome="pass", tier=1)
     flagged = tier1.flagged
     quantities = _unsupported_quantities(
@@ -103,6 +106,7 @@ def check_answer(
             reasons=[ReasonCode.UNGROUNDED],
             tier=1,
             flagged=flagged,
+            compliance=findings,
             detail=f"fact check: {', '.join(quantities)} in no passage, not said by the customer",
         )
     try:
@@ -112,6 +116,7 @@ def check_answer(
             passages=passages,
             answer=answer,
             prompt_ref=judge_prompt,
+            rubric=policy.rubric_text() if policy is not None else "",
         )
     except LLMError as exc:
         malformed = isinstance(exc, JudgeOutputError)
@@ -121,15 +126,18 @@ def check_answer(
             reasons=[code],
             tier=2,
             flagged=flagged,
+            compliance=findings,
             detail=f"judge failed: {exc}",
         )
     if not judged.reasons:
-        return Verdict(outcome="pass", tier=2, flagged=flagged, judge=judged)
+        # The judge cleared it: a rule that fired was a false alarm (a policy the passages state).
+        return Verdict(outcome="pass", tier=2, flagged=flagged, judge=judged, compliance=findings)
     return Verdict(
         outcome="escalate",
         reasons=judged.reasons,
         tier=2,
         flagged=flagged,
         judge=judged,
+        compliance=findings,
         detail="; ".join(f"{code}: {rationale}" for code, rationale in _judge_notes(judged)),
     )

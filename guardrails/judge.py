@@ -69,6 +69,7 @@ def judge_answer(
     passages: Sequence[Passage],
     answer: str,
     prompt_ref: str | Prompt = "judge@1",
+    rubric: str = "",
 ) -> JudgeVerdict:
     """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
     prompt = resolve_prompt(prompt_ref)
@@ -76,6 +77,7 @@ def judge_answer(
         conversation=conversation.strip() or "(no earlier messages)",
         passages=format_passages(passages) or "(no passages)",
         answer=answer,
+        **({"rubric": rubric or "- (no extra rules)"} if "rubric" in prompt.fields else {}),
     )
     for _ in range(2):
         reply = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from guardrails.compliance import ComplianceFinding
+
 
 class ReasonCode(StrEnum):
     UNGROUNDED = "ungrounded"
@@ -16,6 +18,7 @@ class ReasonCode(StrEnum):
     NO_RELEVANT_ARTICLES = "no_relevant_articles"
     MODEL_DECLINED = "model_declined"
     MALFORMED_OUTPUT = "malformed_output"
+    PROMPT_INJECTION = "prompt_injection"
     LLM_ERROR = "llm_error"
     STORE_ERROR = "store_error"
     INTERNAL_ERROR = "internal_error"
@@ -81,7 +84,18 @@ class Verdict(BaseModel):
     tier: Literal[0, 1, 2] = 1
     flagged: list[SentenceFinding] = Field(default_factory=list)
     judge: JudgeVerdict | None = None
+    # Compliance rules that fired on the answer (each with its own reason code).
+    compliance: list[ComplianceFinding] = Field(default_factory=list)
     detail: str = ""
+
+    @property
+    def codes(self) -> list[str]:
+        """The reason codes, then the reason code of every compliance rule that fired."""
+        return list(
+            dict.fromkeys(
+                [*(str(r) for r in self.reasons), *(c.reason_code for c in self.compliance)]
+            )
+        )
 
     @property
     def passed(self) -> bool:
