@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
@@ -105,8 +104,9 @@ def serve(
     import uvicorn
 
     from assistant.api.main import create_app
+    from assistant.monitoring.logs import configure
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure()
     settings = get_settings()
     try:
         if ingest:

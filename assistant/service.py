@@ -16,6 +16,7 @@ from assistant.conversation import Turn
 from assistant.escalations.desk import AgentDesk
 from assistant.escalations.models import NewEscalation
 from assistant.experiments.router import ExperimentRouter
+from assistant.monitoring.logs import trace_id
 from assistant.pipeline import HANDOFF_MESSAGE, Assistant, Reply
 from assistant.storage import Database, StoredMessage
 from assistant.storage.experiments import Outcome
@@ -104,7 +105,7 @@ class ChatService:
         try:
             reply = assistant.respond(turns)
         except Exception as exc:  # the last line of defence: escalate, never drop the message
-            log.exception("assistant failed on conversation %s", conversation_id)
+            log.exception("assistant failed", extra={"conversation_id": conversation_id})
             reply = _internal_failure(turns, exc)
         meta = {
             "answered": reply.answered,
@@ -113,6 +114,7 @@ class ChatService:
             "confidence": reply.classification.confidence,
             "verdict": reply.verdict.model_dump(mode="json"),
             "latency_ms": reply.latency_ms,
+            "trace_id": trace_id.get(),
             "trace": {"core_issue": reply.core_issue, "reasoning": reply.reasoning},
         }
         # The case is queued before the customer is told a person will follow up.
@@ -162,6 +164,18 @@ class ChatService:
                     latency_ms=reply.latency_ms.get("total", 0.0),
                 ),
             )
+        log.info(
+            "message handled",
+            extra={
+                "conversation_id": conversation_id,
+                "answered": reply.answered,
+                "reasons": reply.verdict.codes,
+                "tier": reply.verdict.tier,
+                "issue_type": reply.classification.issue_type,
+                "escalation_id": escalation_id,
+                "latency_ms": reply.latency_ms.get("total"),
+            },
+        )
         return MessageOutcome(
             customer_message=customer,
             reply_message=stored_reply,

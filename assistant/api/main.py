@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from assistant.api.routes import admin, conversations, escalations, health
@@ -19,6 +19,8 @@ from assistant.errors import (
     ForbiddenError,
     NotFoundError,
 )
+from assistant.monitoring.logs import new_trace_id, trace_id
+from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
 from assistant.services import Services, build_services
 from assistant.settings import Settings, get_settings
 
@@ -40,6 +42,29 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.metrics = Metrics(
+        queue_counts=lambda: app.state.services.database.escalations.counts()
+    )
+
+    @app.middleware("http")
+    async def trace_and_count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        token = trace_id.set(request.headers.get("x-request-id") or new_trace_id())
+        try:
+            response = await call_next(request)
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            app.state.metrics.requests.labels(request.method, path, response.status_code).inc()
+            response.headers["X-Trace-Id"] = trace_id.get()
+            return response
+        finally:
+            trace_id.reset(token)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
+
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(escalations.router)

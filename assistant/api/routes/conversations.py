@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 from assistant.api.auth import AnyKey, check_owner
 from assistant.api.deps import ServicesDep, SettingsDep
@@ -73,6 +73,7 @@ def get_conversation(
 
 @router.post("/{conversation_id}/messages", responses=_ERRORS)
 def post_message(
+    request: Request,
     conversation_id: str,
     body: MessageCreate,
     caller: AnyKey,
@@ -89,6 +90,7 @@ def post_message(
         )
     check_owner(caller, services.database.conversations.get(conversation_id))
     outcome = services.chat.post_message(conversation_id, text)
+    request.app.state.metrics.observe_reply(outcome.reply)
     reply = outcome.reply
     return ReplyPublic(
         conversation_id=conversation_id,

@@ -1,0 +1,1 @@
+"""Watching the running product: Prometheus metrics, structured logs with a trace id."""
