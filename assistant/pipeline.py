@@ -37,6 +37,12 @@ HANDOFF_MESSAGE = (
 )
 
 
+DECLINE_MESSAGE = (
+    "Sorry, I can only help with questions about Hoppa: your orders, deliveries, payments and "
+    "your account. If your question is about one of those, could you tell me a bit more?"
+)
+
+
 class Citation(BaseModel):
     article_id: str
     title: str
@@ -57,6 +63,8 @@ class Reply(BaseModel):
     latency_ms: dict[str, float] = Field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # True when the message was out of scope and politely declined (no escalation).
+    declined: bool = False
     # Kinds of personal data redacted from the conversation before any model saw it.
     pii_kinds: list[str] = Field(default_factory=list)
 
@@ -83,6 +91,8 @@ class PipelineConfig:
     redact_pii: bool = _default("redact_pii")
     screen_injection: bool = _default("screen_injection")
     compliance_policy: Path | None = None
+    out_of_scope: Literal["escalate", "decline"] = _default("out_of_scope")
+    scope_threshold: float = _default("scope_threshold")
 
 
 @dataclass
@@ -211,6 +221,23 @@ class Assistant:
             if not classification.known:
                 reasons.insert(0, ReasonCode.UNKNOWN_ISSUE)
             best = max((p.dense_score for p in passages), default=0.0)
+            if not classification.known and best < cfg.scope_threshold:
+                # Nothing to do with the business: decline politely, or hand over.
+                verdict = Verdict.escalate(
+                    ReasonCode.OUT_OF_SCOPE, detail=f"best passage similarity {best:.2f}"
+                )
+                if cfg.out_of_scope == "decline":
+                    return Reply(
+                        text=DECLINE_MESSAGE,
+                        answered=False,
+                        declined=True,
+                        core_issue=query,
+                        classification=classification,
+                        verdict=verdict,
+                        passages=passages,
+                        pii_kinds=pii_kinds,
+                    )
+                return escalate(verdict, passages=passages)
             return escalate(
                 Verdict.escalate(*reasons, detail=f"best passage similarity {best:.2f}"),
                 passages=passages,

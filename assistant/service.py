@@ -119,7 +119,7 @@ class ChatService:
         }
         # The case is queued before the customer is told a person will follow up.
         escalation_id = None
-        if not reply.answered:
+        if not reply.answered and not reply.declined:
             record = self.desk.escalate(
                 NewEscalation(
                     conversation_id=conversation_id,

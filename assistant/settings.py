@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # The compliance policy: rules with reason codes and the judge's rubric (None: the bundled
     # guardrails/compliance.yaml).
     compliance_policy: Path | None = None
+    # Out of scope: an unknown issue type whose best passage is less similar than this has
+    # nothing to do with the business; decline it politely or hand it over. 0 turns it off.
+    out_of_scope: Literal["escalate", "decline"] = "escalate"
+    scope_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
 
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"

@@ -19,6 +19,7 @@ class ReasonCode(StrEnum):
     MODEL_DECLINED = "model_declined"
     MALFORMED_OUTPUT = "malformed_output"
     PROMPT_INJECTION = "prompt_injection"
+    OUT_OF_SCOPE = "out_of_scope"
     LLM_ERROR = "llm_error"
     STORE_ERROR = "store_error"
     INTERNAL_ERROR = "internal_error"

@@ -79,8 +79,9 @@ class Metrics:
     def observe_reply(self, reply: Reply) -> None:
         for stage, ms in reply.latency_ms.items():
             self.stage_seconds.labels(stage).observe(ms / 1000)
-        self.messages.labels("answered" if reply.answered else "escalated").inc()
-        if not reply.answered:
+        outcome = "answered" if reply.answered else "declined" if reply.declined else "escalated"
+        self.messages.labels(outcome).inc()
+        if outcome == "escalated":
             for reason in reply.verdict.codes:
                 self.escalations.labels(reason).inc()
         if reply.verdict.tier in (1, 2):

@@ -3,14 +3,18 @@ through the message path on fakes."""
 
 from collections.abc import Callable
 
+from assistant.classify import IssueClassifier
 from assistant.conversation import Turn
+from assistant.embeddings import HashingEmbedder
 from assistant.escalations.desk import AgentDesk
 from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import HANDOFF_MESSAGE, Assistant
+from assistant.pipeline import DECLINE_MESSAGE, HANDOFF_MESSAGE, Assistant, PipelineConfig
 from assistant.service import ChatService
 from assistant.storage import Database
 from guardrails.verdict import ReasonCode
-from tests.conftest import answer_json, judge_json
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import InMemoryStore
+from tests.conftest import TAXONOMY, answer_json, judge_json
 
 Build = Callable[..., Assistant]
 
@@ -121,3 +125,52 @@ def test_the_stored_message_is_redacted_and_the_original_stays_in_the_escalation
     assert case.priority == "P4"
     assert case.evidence["original_message"] == text
     assert CARD not in str(case.transcript)
+
+
+def strict_assistant(
+    embedder: HashingEmbedder, kb_store: InMemoryStore, model: FakeChatModel, **config: object
+) -> Assistant:
+    """An assistant whose classifier calls everything unknown (threshold 0.99)."""
+    return Assistant(
+        model=model,
+        embedder=embedder,
+        searcher=HybridSearcher(kb_store, embedder),
+        classifier=IssueClassifier.from_taxonomy(TAXONOMY, embedder, threshold=0.99),
+        config=PipelineConfig(**config),  # type: ignore[arg-type]
+    )
+
+
+def test_an_out_of_scope_message_is_declined_when_configured(
+    embedder: HashingEmbedder,
+    kb_store: InMemoryStore,
+    database: Database,
+    desk: AgentDesk,
+) -> None:
+    model = FakeChatModel()
+    assistant = strict_assistant(
+        embedder, kb_store, model, out_of_scope="decline", scope_threshold=0.99
+    )
+    service = ChatService(database=database, desk=desk, assistant=assistant)
+    convo = database.conversations.create()
+    outcome = service.post_message(convo.id, "What is the capital of France?")
+    assert outcome.reply.declined
+    assert outcome.reply.text == DECLINE_MESSAGE
+    assert outcome.reply.verdict.reasons == [ReasonCode.OUT_OF_SCOPE]
+    assert outcome.escalation_id is None  # declined, not queued
+    assert model.calls == []
+
+
+def test_an_out_of_scope_message_is_escalated_by_default_config(
+    embedder: HashingEmbedder, kb_store: InMemoryStore
+) -> None:
+    reply = strict_assistant(embedder, kb_store, FakeChatModel(), scope_threshold=0.99).respond(
+        [Turn(role="customer", text="What is the capital of France?")]
+    )
+    assert not reply.declined
+    assert reply.text == HANDOFF_MESSAGE
+    assert reply.verdict.reasons == [ReasonCode.OUT_OF_SCOPE]
+    # with the check off (threshold 0), the same message is just outside the knowledge base
+    off = strict_assistant(embedder, kb_store, FakeChatModel(), scope_threshold=0.0).respond(
+        [Turn(role="customer", text="What is the capital of France?")]
+    )
+    assert ReasonCode.OUT_OF_SCOPE not in off.verdict.reasons
