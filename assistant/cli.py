@@ -28,6 +28,8 @@ bench_app = typer.Typer(help="Benchmark prompt and model changes: run, compare."
 app.add_typer(bench_app, name="bench")
 experiment_app = typer.Typer(help="Online experiments: list, analyze.", no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
+monitor_app = typer.Typer(help="Quality monitoring on live traffic.", no_args_is_help=True)
+app.add_typer(monitor_app, name="monitor")
 
 
 def _fail(exc: TetherError) -> None:
@@ -436,5 +438,51 @@ def experiment_analyze(
             "clean": analysis.clean,
             **{f"{v.variant}_escalation_rate": v.escalation_rate for v in analysis.variants},
             **{f"{v.variant}_resolution_rate": v.resolution_rate for v in analysis.variants},
+        }
+    )
+
+
+@monitor_app.command("run")
+def monitor_run(
+    share: Annotated[float | None, typer.Option(help="Share of finished conversations")] = None,
+) -> None:
+    """Score a random share of finished conversations with the judge; check for drift."""
+    from datetime import timedelta
+
+    from assistant.llm.cache import LazyModel
+    from assistant.monitoring.logs import configure
+    from assistant.monitoring.quality import check_drift, sample_and_judge
+    from assistant.prompts import resolve_prompt
+    from assistant.services import build_model, model_name
+
+    configure()
+    settings = get_settings()
+    try:
+        database = _database(settings)
+        report = sample_and_judge(
+            database,
+            LazyModel(model_name(settings), lambda: build_model(settings)),
+            resolve_prompt(settings.monitor_prompt, settings.prompts_dir),
+            share=settings.monitor_share if share is None else share,
+            finished_minutes=settings.monitor_finished_minutes,
+        )
+        drift = check_drift(
+            database,
+            recent=timedelta(hours=settings.drift_recent_hours),
+            reference=timedelta(days=settings.drift_reference_days),
+        )
+    except TetherError as exc:
+        _fail(exc)
+        return
+    for result in drift:
+        state = "DRIFT" if result.drifted else "stable"
+        typer.echo(
+            f"{result.feature}: {state} (p {result.p_value:.3g}, JSD {result.jsd:.3f}, "
+            f"{result.n_reference} reference vs {result.n_recent} recent)"
+        )
+    _print_figures(
+        {
+            **report.model_dump(exclude={"drift"}),
+            "drifted": [r.feature for r in drift if r.drifted],
         }
     )

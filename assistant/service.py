@@ -116,6 +116,9 @@ class ChatService:
             "latency_ms": reply.latency_ms,
             "trace_id": trace_id.get(),
             "trace": {"core_issue": reply.core_issue, "reasoning": reply.reasoning},
+            # For the quality monitor: what the model was given, and how close the best was.
+            "retrieval_best": max((p.dense_score for p in reply.passages), default=None),
+            "passages": [{"article_id": p.article_id, "text": p.text} for p in reply.passages[:4]],
         }
         # The case is queued before the customer is told a person will follow up.
         escalation_id = None

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
 
+    # Quality monitor on live traffic (`tether monitor run`): the share of finished
+    # conversations (no message for `monitor_finished_minutes`) that the judge scores, and the
+    # windows compared for drift.
+    monitor_share: float = Field(default=0.1, ge=0.0, le=1.0)
+    monitor_finished_minutes: float = Field(default=30.0, ge=0.0)
+    monitor_prompt: str = "monitor@1"
+    drift_recent_hours: float = Field(default=24.0, gt=0)
+    drift_reference_days: float = Field(default=7.0, gt=0)
+
     # Online experiments (YAML, see assistant/experiments/config.py); none when unset.
     experiments_path: Path | None = None
 

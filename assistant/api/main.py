@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from assistant.api.routes import admin, conversations, escalations, health
+from assistant.console import quality as console_quality
 from assistant.console import routes as console
 from assistant.errors import (
     AuthenticationError,
@@ -70,6 +71,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(escalations.router)
     app.include_router(admin.router)
     app.include_router(console.router)
+    app.include_router(console_quality.router)
     app.mount("/console/static", StaticFiles(directory=console.HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -35,7 +35,7 @@ templates.env.globals["due_label"] = due_label
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
-def _agent(request: Request) -> Principal | None:
+def current_agent(request: Request) -> Principal | None:
     try:
         principal = principal_for(get_services(request), request.cookies.get(COOKIE))
     except AuthenticationError:
@@ -43,13 +43,13 @@ def _agent(request: Request) -> Principal | None:
     return principal if principal.is_staff else None
 
 
-def _redirect(url: str, **params: str) -> RedirectResponse:
+def see_other(url: str, **params: str) -> RedirectResponse:
     query = urlencode({k: v for k, v in params.items() if v})
     return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
 
 
-def _to_login() -> RedirectResponse:
-    return _redirect("/console/login")
+def to_login() -> RedirectResponse:
+    return see_other("/console/login")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -72,7 +72,7 @@ def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
             {"error": "the console is for agents: this is a customer key"},
             status_code=403,
         )
-    response = _redirect("/console")
+    response = see_other("/console")
     response.set_cookie(
         COOKIE, key.strip(), httponly=True, samesite="strict", path="/console", max_age=12 * 3600
     )
@@ -81,7 +81,7 @@ def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
 
 @router.post("/logout")
 def logout() -> Response:
-    response = _to_login()
+    response = to_login()
     response.delete_cookie(COOKIE, path="/console")
     return response
 
@@ -99,9 +99,9 @@ def queue(
     notice: str = "",
     error: str = "",
 ) -> Response:
-    agent = _agent(request)
+    agent = current_agent(request)
     if agent is None:
-        return _to_login()
+        return to_login()
     services = get_services(request)
     statuses = {
         "waiting": list(CLAIMABLE),
@@ -161,14 +161,14 @@ def queue(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str, notice: str = "", error: str = "") -> Response:
-    agent = _agent(request)
+    agent = current_agent(request)
     if agent is None:
-        return _to_login()
+        return to_login()
     services = get_services(request)
     try:
         record = services.database.escalations.get(case_id)
     except NotFoundError as exc:
-        return _redirect("/console", error=str(exc))
+        return see_other("/console", error=str(exc))
     conversation = services.database.conversations.get(record.conversation_id)
     flagged: list[dict[str, Any]] = list(record.verdict.get("flagged", []))
     now = utcnow()
@@ -195,28 +195,28 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
 
 
 def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
-    agent = _agent(request)
+    agent = current_agent(request)
     if agent is None:
-        return _to_login()
+        return to_login()
     desk = get_services(request).desk
     settings = get_app_settings(request)
     url = f"/console/cases/{case_id}"
     try:
         if action == "claim":
             desk.claim(case_id, agent.name)
-            return _redirect(url, notice="You claimed this case.")
+            return see_other(url, notice="You claimed this case.")
         if action == "return":
             desk.give_back(case_id, agent.name, form.get("note", "").strip())
-            return _redirect("/console", notice="Case returned to the queue.")
+            return see_other("/console", notice="Case returned to the queue.")
         if action == "note":
             text = form.get("text", "").strip()
             if not text or len(text) > settings.max_note_chars:
-                return _redirect(url, error=f"A note needs 1 to {settings.max_note_chars} chars.")
+                return see_other(url, error=f"A note needs 1 to {settings.max_note_chars} chars.")
             desk.note(case_id, agent.name, text)
-            return _redirect(url, notice="Note added (internal).")
+            return see_other(url, notice="Note added (internal).")
         reply = form.get("reply", "").strip()
         if not reply or len(reply) > settings.max_reply_chars:
-            return _redirect(url, error=f"A reply needs 1 to {settings.max_reply_chars} chars.")
+            return see_other(url, error=f"A reply needs 1 to {settings.max_reply_chars} chars.")
         regression = None
         if form.get("regression"):
             regression = RegressionRequest(
@@ -228,9 +228,9 @@ def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
         desk.resolve(
             case_id, agent.name, reply=reply, kb_gap=bool(form.get("kb_gap")), regression=regression
         )
-        return _redirect(url, notice="Reply sent to the customer; case resolved.")
+        return see_other(url, notice="Reply sent to the customer; case resolved.")
     except (ConflictError, ForbiddenError, NotFoundError) as exc:
-        return _redirect(url, error=str(exc))
+        return see_other(url, error=str(exc))
 
 
 @router.post("/cases/{case_id}/claim")

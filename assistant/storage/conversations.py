@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from assistant.errors import NotFoundError
-from assistant.storage.tables import ConversationRow, MessageRow
+from assistant.storage.tables import ConversationRow, MessageRow, utcnow
 
 if TYPE_CHECKING:
     from assistant.storage.database import Database
@@ -70,14 +70,27 @@ class ConversationStore:
             )
 
     def add_message(
-        self, conversation_id: str, *, role: str, text: str, meta: dict[str, Any] | None = None
+        self,
+        conversation_id: str,
+        *,
+        role: str,
+        text: str,
+        meta: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> StoredMessage:
+        """Append a message; ``at`` backdates it (imports, simulations), default now."""
         with self._db.session() as session:
-            return add_message(session, conversation_id, role=role, text=text, meta=meta)
+            return add_message(session, conversation_id, role=role, text=text, meta=meta, at=at)
 
 
 def add_message(
-    session: Any, conversation_id: str, *, role: str, text: str, meta: dict[str, Any] | None
+    session: Any,
+    conversation_id: str,
+    *,
+    role: str,
+    text: str,
+    meta: dict[str, Any] | None,
+    at: datetime | None = None,
 ) -> StoredMessage:
     """Append a message inside a caller's transaction (the queue delivers replies this way)."""
     if session.get(ConversationRow, conversation_id) is None:
@@ -91,6 +104,7 @@ def add_message(
         role=role,
         text=text,
         meta=meta or {},
+        created_at=at or utcnow(),
     )
     session.add(row)
     session.flush()

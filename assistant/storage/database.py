@@ -68,11 +68,13 @@ class Database:
         from assistant.storage.escalations import EscalationStore
         from assistant.storage.experiments import ExperimentStore
         from assistant.storage.keys import KeyStore
+        from assistant.storage.quality import QualityStore
 
         self.conversations = ConversationStore(self)
         self.escalations = EscalationStore(self)
         self.keys = KeyStore(self)
         self.experiments = ExperimentStore(self)
+        self.quality = QualityStore(self)
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:

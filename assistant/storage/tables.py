@@ -171,3 +171,29 @@ class OutcomeRow(Base):
     latency_ms: Mapped[float] = mapped_column(default=0.0)
     judge_score: Mapped[float | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QualityReviewRow(Base):
+    """A sampled conversation's quality: the LLM judge's scores and, when an agent reviewed it,
+    the agent's own (for calibrating the judge). Scores are per metric, 1-5."""
+
+    __tablename__ = "quality_reviews"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(32))
+    sampled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    judge_model: Mapped[str] = mapped_column(String(200))
+    judge_scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    judge_rationales: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    human_scores: Mapped[dict[str, Any] | None] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+
+
+class DriftAlertRow(Base):
+    __tablename__ = "drift_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    feature: Mapped[str] = mapped_column(String(64))
+    p_value: Mapped[float] = mapped_column()
+    jsd: Mapped[float] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,121 @@
+"""Console pages for quality: the dashboard (plots, drift alerts, judge-human agreement) and the
+review of sampled conversations, where agents give their own scores to calibrate the judge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from assistant.api.deps import get_services
+from assistant.console.routes import current_agent, see_other, templates, to_login
+from assistant.errors import ConflictError, NotFoundError
+from assistant.escalations.models import QueueFilter, Status
+from assistant.monitoring import dashboard
+from assistant.monitoring.quality import METRICS
+from assistant.storage.tables import utcnow
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, days: int = 14) -> Response:
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    services = get_services(request)
+    now = utcnow()
+    since = now - timedelta(days=max(1, min(days, 90)))
+    waiting = services.database.escalations.page(
+        QueueFilter(status=[Status.OPEN, Status.RETURNED]), limit=200, now=now
+    )
+    data = dashboard.build(
+        services.database.quality.replies(since=since),
+        services.database.quality.reviews(since=since),
+        [c.age_minutes(now) for c in waiting.items],
+    )
+    return templates.TemplateResponse(
+        request,
+        "dashboard.html",
+        {
+            "agent": agent,
+            "data": data,
+            "plots": dashboard.plots(data),
+            "alerts": services.database.quality.alerts(limit=10),
+            "days": days,
+            "notice": "",
+            "error": "",
+        },
+    )
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, notice: str = "", error: str = "") -> Response:
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    reviews = get_services(request).database.quality.reviews()
+    pending = [r for r in reviews if r.human_scores is None]
+    return templates.TemplateResponse(
+        request,
+        "reviews.html",
+        {
+            "agent": agent,
+            "pending": pending[:50],
+            "done": len(reviews) - len(pending),
+            "notice": notice,
+            "error": error,
+        },
+    )
+
+
+@router.get("/reviews/{conversation_id}", response_class=HTMLResponse)
+def review_page(request: Request, conversation_id: str) -> Response:
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    services = get_services(request)
+    try:
+        conversation = services.database.conversations.get(conversation_id)
+    except NotFoundError as exc:
+        return see_other("/console/reviews", error=str(exc))
+    return templates.TemplateResponse(
+        request,
+        "review.html",
+        {
+            "agent": agent,
+            "conversation": conversation,
+            "metrics": METRICS,
+            "notice": "",
+            "error": "",
+        },
+    )
+
+
+@router.post("/reviews/{conversation_id}")
+def submit_review(
+    request: Request,
+    conversation_id: str,
+    retrieval: Annotated[int, Form(ge=1, le=5)],
+    accuracy: Annotated[int, Form(ge=1, le=5)],
+    language: Annotated[int, Form(ge=1, le=5)],
+    coherence: Annotated[int, Form(ge=1, le=5)],
+    relevance: Annotated[int, Form(ge=1, le=5)],
+) -> Response:
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    scores = {
+        "retrieval": retrieval,
+        "accuracy": accuracy,
+        "language": language,
+        "coherence": coherence,
+        "relevance": relevance,
+    }
+    try:
+        get_services(request).database.quality.save_human(conversation_id, agent.name, scores)
+    except (NotFoundError, ConflictError) as exc:
+        return see_other("/console/reviews", error=str(exc))
+    return see_other("/console/reviews", notice="Thanks: your scores are saved.")

@@ -1,0 +1,175 @@
+"""The quality monitor on live traffic: a random share of finished conversations (escalated or
+not: no selection bias) is scored by the LLM judge on five metrics, each with its rationale; and
+the recent window's issue types and retrieval scores are compared with a reference window.
+
+Run it on a schedule (``tether monitor run``); results go to the database, alerts to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from assistant.errors import LLMError
+from assistant.llm.base import ChatModel, first_json_object
+from assistant.monitoring.drift import DriftResult, categorical_drift, numeric_drift
+from assistant.monitoring.sampling import sampled
+from assistant.prompts import Prompt
+from assistant.storage import Database, StoredMessage
+from assistant.storage.quality import DriftAlert
+from assistant.storage.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+METRICS = ("retrieval", "accuracy", "language", "coherence", "relevance")
+
+
+class MonitorReport(BaseModel):
+    considered: int = 0
+    sampled: int = 0
+    judged: int = 0
+    failed: int = 0
+    drift: list[DriftResult] = Field(default_factory=list)
+
+
+def parse_scores(text: str) -> tuple[dict[str, int], dict[str, str]] | None:
+    """``{"retrieval": {"rationale": ..., "score": 4}, ...}``; None unless all five are 1-5."""
+    data = first_json_object(text)
+    if not isinstance(data, Mapping):
+        return None
+    scores: dict[str, int] = {}
+    rationales: dict[str, str] = {}
+    for name in METRICS:
+        item = data.get(name)
+        if not isinstance(item, Mapping):
+            return None
+        score = item.get("score")
+        if isinstance(score, bool) or not isinstance(score, int | float) or not 1 <= score <= 5:
+            return None
+        scores[name] = round(score)
+        rationales[name] = str(item.get("rationale") or "").strip()
+    return scores, rationales
+
+
+def _render(messages: list[StoredMessage], last: StoredMessage) -> dict[str, str]:
+    speakers = {"customer": "Customer", "assistant": "Assistant", "agent": "Agent"}
+    before = [m for m in messages if m.id != last.id and m.role in speakers]
+    passages = last.meta.get("passages") or []
+    return {
+        "conversation": "\n".join(f"{speakers[m.role]}: {m.text}" for m in before) or "(none)",
+        "passages": "\n\n".join(f"[{p['article_id']}] {p['text']}" for p in passages)
+        or "(none: the assistant handed the conversation over)",
+        "answer": last.text,
+    }
+
+
+def judge_conversation(
+    model: ChatModel, prompt: Prompt, messages: list[StoredMessage]
+) -> tuple[StoredMessage, dict[str, int], dict[str, str]] | None:
+    """Scores of the conversation's last assistant reply; None when the judge gives none."""
+    replies = [m for m in messages if m.role == "assistant"]
+    if not replies:
+        return None
+    last = replies[-1]
+    rendered = prompt.render(**_render(messages, last))
+    for _ in range(2):
+        try:
+            completion = model.complete(
+                rendered, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
+            )
+        except LLMError:
+            return None
+        parsed = parse_scores(completion.text)
+        if parsed is not None:
+            return last, *parsed
+    return None
+
+
+def sample_and_judge(
+    database: Database,
+    model: ChatModel,
+    prompt: Prompt,
+    *,
+    share: float,
+    finished_minutes: float,
+    now: datetime | None = None,
+    limit: int = 1000,
+) -> MonitorReport:
+    now = now or utcnow()
+    report = MonitorReport()
+    candidates = database.quality.finished_unreviewed(
+        before=now - timedelta(minutes=finished_minutes), limit=limit
+    )
+    report.considered = len(candidates)
+    for conversation_id in candidates:
+        if not sampled(conversation_id, share):
+            continue
+        report.sampled += 1
+        messages = database.conversations.get(conversation_id).messages
+        judged = judge_conversation(model, prompt, messages)
+        if judged is None:
+            report.failed += 1
+            log.warning("judge gave no scores", extra={"conversation_id": conversation_id})
+            continue
+        last, scores, rationales = judged
+        database.quality.save_judgement(
+            conversation_id,
+            last.id,
+            model=model.name,
+            scores=scores,
+            rationales=rationales,
+            at=now,
+        )
+        report.judged += 1
+    return report
+
+
+def check_drift(
+    database: Database,
+    *,
+    now: datetime | None = None,
+    recent: timedelta = timedelta(hours=24),
+    reference: timedelta = timedelta(days=7),
+) -> list[DriftResult]:
+    """Issue types and best retrieval scores of the recent window against the reference window
+    before it; each drift becomes an alert in the database and a warning in the log."""
+    now = now or utcnow()
+    start = now - recent
+    before = database.quality.replies(since=start - reference, until=start)
+    latest = database.quality.replies(since=start, until=now)
+    results = [
+        categorical_drift(
+            "issue_type",
+            [str(r.meta.get("issue_type", "unknown")) for r in before],
+            [str(r.meta.get("issue_type", "unknown")) for r in latest],
+        ),
+        numeric_drift(
+            "retrieval_best",
+            [float(r.meta["retrieval_best"]) for r in before if r.meta.get("retrieval_best")],
+            [float(r.meta["retrieval_best"]) for r in latest if r.meta.get("retrieval_best")],
+        ),
+    ]
+    for result in results:
+        if result.drifted:
+            database.quality.add_alert(
+                DriftAlert(
+                    at=now,
+                    feature=result.feature,
+                    p_value=result.p_value,
+                    jsd=result.jsd,
+                    detail={"top_changes": result.top_changes, "n_recent": result.n_recent},
+                )
+            )
+            log.warning(
+                "drift",
+                extra={
+                    "feature": result.feature,
+                    "p_value": result.p_value,
+                    "jsd": result.jsd,
+                    "top_changes": result.top_changes,
+                },
+            )
+    return results

@@ -1,0 +1,138 @@
+"""The monitor on simulated traffic: uniform sampling, judge scores stored with rationales,
+drift alerts for a planted shift and none for an unchanged stream, human calibration."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assistant.errors import ConflictError, NotFoundError
+from assistant.llm.fake import FakeChatModel
+from assistant.monitoring import dashboard
+from assistant.monitoring.quality import check_drift, parse_scores, sample_and_judge
+from assistant.prompts import resolve_prompt
+from assistant.storage import Database
+from tests.assistant.monitoring.traffic import ISSUES, kind_judge, monitor_json, simulate
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PROMPT = resolve_prompt("monitor@1")
+
+
+def test_a_random_share_of_finished_conversations_is_judged_escalated_or_not(
+    database: Database,
+) -> None:
+    ids = simulate(database, start=NOW - timedelta(hours=30), hours=24, n=400, seed=1)
+    model = FakeChatModel(responder=kind_judge)
+    report = sample_and_judge(database, model, PROMPT, share=0.25, finished_minutes=30, now=NOW)
+    assert report.considered == 400
+    assert 70 <= report.sampled <= 130  # 25% of 400, binomial spread
+    assert report.judged == report.sampled
+    reviews = database.quality.reviews()
+    assert len(reviews) == report.judged
+    assert reviews[0].judge_scores == {m: 4 for m in reviews[0].judge_scores}
+    assert set(reviews[0].judge_rationales) == {
+        "retrieval",
+        "accuracy",
+        "language",
+        "coherence",
+        "relevance",
+    }
+    # no selection bias: escalated conversations are sampled at the same rate as the rest
+    sampled = {r.conversation_id for r in reviews}
+    escalated = {c for c in ids if not database.conversations.get(c).messages[-1].meta["answered"]}
+    rate_escalated = len(sampled & escalated) / len(escalated)
+    rate_answered = len(sampled - escalated) / (len(ids) - len(escalated))
+    assert abs(rate_escalated - rate_answered) < 0.12
+    # a second run judges nothing twice
+    again = sample_and_judge(database, model, PROMPT, share=0.25, finished_minutes=30, now=NOW)
+    assert again.judged == 0
+
+
+def test_unfinished_conversations_wait_and_bad_judge_output_scores_nothing(
+    database: Database,
+) -> None:
+    simulate(database, start=NOW - timedelta(minutes=10), hours=0.1, n=5, seed=2)
+    model = FakeChatModel(responder=lambda _: "no idea")
+    early = sample_and_judge(database, model, PROMPT, share=1.0, finished_minutes=30, now=NOW)
+    assert early.considered == 0
+    later = sample_and_judge(
+        database, model, PROMPT, share=1.0, finished_minutes=30, now=NOW + timedelta(hours=1)
+    )
+    assert (later.sampled, later.judged, later.failed) == (5, 0, 5)
+    assert database.quality.reviews() == []
+
+
+def test_scores_must_all_be_there_and_on_the_scale() -> None:
+    assert parse_scores(monitor_json(5)) is not None
+    assert parse_scores('{"retrieval": {"score": 9}}') is None
+    assert parse_scores(monitor_json(0)) is None
+    assert parse_scores("prose") is None
+
+
+def test_a_planted_shift_in_issue_types_raises_a_drift_alert(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=3)
+    shifted = {**ISSUES, "safety_incidents": 0.30, "payments_and_pay": 0.10}
+    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=4, issues=shifted)
+    with caplog.at_level(logging.WARNING, logger="assistant.monitoring.quality"):
+        results = check_drift(database, now=NOW)
+    issue = next(r for r in results if r.feature == "issue_type")
+    assert issue.drifted
+    assert issue.top_changes[0][0] == "safety_incidents"
+    alerts = database.quality.alerts()
+    assert [a.feature for a in alerts] == ["issue_type"]
+    assert any(r.getMessage() == "drift" for r in caplog.records)
+
+
+def test_an_unchanged_stream_raises_no_alert(database: Database) -> None:
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=5)
+    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=6)
+    results = check_drift(database, now=NOW)
+    assert [r.drifted for r in results] == [False, False]
+    assert database.quality.alerts() == []
+
+
+def test_a_shift_in_retrieval_scores_is_drift_too(database: Database) -> None:
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=7)
+    simulate(
+        database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=8, retrieval=(3.0, 5.0)
+    )
+    results = {r.feature: r for r in check_drift(database, now=NOW)}
+    assert results["retrieval_best"].drifted
+
+
+def test_people_calibrate_the_judge_and_the_dashboard_shows_agreement(
+    database: Database,
+) -> None:
+    simulate(database, start=NOW - timedelta(hours=30), hours=24, n=60, seed=9)
+    sample_and_judge(
+        database,
+        FakeChatModel(responder=kind_judge),
+        PROMPT,
+        share=1.0,
+        finished_minutes=30,
+        now=NOW,
+    )
+    reviews = database.quality.reviews()
+    for n, review in enumerate(reviews):
+        score = 4 if n % 3 else 2  # people disagree with the judge on a third
+        database.quality.save_human(
+            review.conversation_id, "alice", {m: score for m in review.judge_scores}
+        )
+    with pytest.raises(ConflictError, match="already reviewed by alice"):
+        database.quality.save_human(reviews[0].conversation_id, "bob", {"accuracy": 3})
+    with pytest.raises(NotFoundError):
+        database.quality.save_human("nope", "bob", {"accuracy": 3})
+    data = dashboard.build(
+        database.quality.replies(since=NOW - timedelta(days=3)), database.quality.reviews(), [5.0]
+    )
+    assert data.reviewed == 60
+    accuracy = next(a for a in data.agreement if a.metric == "accuracy")
+    assert accuracy.n == 60
+    assert accuracy.disagreement_rate == pytest.approx(20 / 60)
+    assert 0.15 <= data.escalation_rate <= 0.3
+    images = dashboard.plots(data)
+    assert set(images) == {"rates", "reasons", "judge", "queue"}
