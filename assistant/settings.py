@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     monitor_prompt: str = "monitor@1"
     drift_recent_hours: float = Field(default=24.0, gt=0)
     drift_reference_days: float = Field(default=7.0, gt=0)
+    # Knowledge-base gaps: answers whose best passage is below this similarity count as gaps.
+    gap_retrieval_below: float = Field(default=0.45, ge=0.0, le=1.0)
 
     # Online experiments (YAML, see assistant/experiments/config.py); none when unset.
     experiments_path: Path | None = None

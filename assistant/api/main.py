@@ -15,6 +15,7 @@ from assistant.console import quality as console_quality
 from assistant.console import routes as console
 from assistant.errors import (
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     DatabaseError,
     ForbiddenError,
@@ -91,6 +92,10 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     @app.exception_handler(ForbiddenError)
     async def forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
         return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(ConfigurationError)
+    async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:

@@ -323,6 +323,19 @@ class EscalationStore:
                 for g in session.scalars(query)
             ]
 
+    def close_gaps(self, escalation_ids: list[str], status: str = "accepted") -> int:
+        """Mark the KB-gap items of these escalations (an article now answers them)."""
+        if not escalation_ids:
+            return 0
+        with self._db.session() as session:
+            return _rowcount(
+                session.execute(
+                    update(KbGapRow)
+                    .where(KbGapRow.escalation_id.in_(escalation_ids), KbGapRow.status == "open")
+                    .values(status=status)
+                )
+            )
+
     def regression_cases(self) -> list[dict[str, Any]]:
         with self._db.session() as session:
             rows = session.scalars(select(RegressionCaseRow).order_by(RegressionCaseRow.created_at))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
 
 from assistant.api.auth import AdminKey
 from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic
 from assistant.escalations.models import KbGap
+from assistant.monitoring.gaps import GapCluster
+from assistant.monitoring.kb_gaps import suggestions, write_article
 from assistant.storage.keys import Role
+from assistant.storage.tables import utcnow
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import IngestReport, ingest
 
@@ -79,3 +84,57 @@ def kb_gaps(_: AdminKey, services: ServicesDep, status_: str | None = "open") ->
 def regression_cases(_: AdminKey, services: ServicesDep) -> list[dict[str, Any]]:
     """Benchmark cases written from resolved escalations (evals.cases format)."""
     return services.database.escalations.regression_cases()
+
+
+class ArticleAccept(BaseModel):
+    title: str = Field(min_length=3, max_length=200)
+    issue_type: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=20, max_length=20_000)
+    item_ids: list[str] = Field(
+        default_factory=list, description="The suggestion's item ids it answers (esc:...)"
+    )
+
+
+class ArticleAccepted(BaseModel):
+    article_id: str
+    path: str
+    closed_gaps: int
+    ingest: IngestReport
+
+
+@router.get("/kb-suggestions", responses=_ERRORS)
+def kb_suggestions(
+    _: AdminKey, services: ServicesDep, settings: SettingsDep, days: int = 30
+) -> list[GapCluster]:
+    """Topics the knowledge base fails on: escalations, low judge scores, weak retrieval,
+    grouped by meaning, with examples, counts and the agents' answers."""
+    return suggestions(
+        services.database,
+        services.embedder,
+        since=utcnow() - timedelta(days=max(1, min(days, 365))),
+        retrieval_below=settings.gap_retrieval_below,
+    )
+
+
+@router.post("/kb-suggestions/accept", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+def accept_suggestion(
+    body: ArticleAccept, _: AdminKey, services: ServicesDep, settings: SettingsDep
+) -> ArticleAccepted:
+    """Write the article into the knowledge base folder and re-ingest."""
+    article_id, path = write_article(
+        settings.kb_path,
+        title=body.title,
+        issue_type=body.issue_type,
+        text=body.text,
+        today=utcnow().strftime("%Y-%m-%d"),
+    )
+    report = ingest(
+        load_articles(settings.kb_path),
+        store=services.vector_store,
+        embedder=services.embedder,
+        progress=False,
+    )
+    closed = services.database.escalations.close_gaps(
+        [i.removeprefix("esc:") for i in body.item_ids if i.startswith("esc:")]
+    )
+    return ArticleAccepted(article_id=article_id, path=str(path), closed_gaps=closed, ingest=report)

@@ -1,0 +1,111 @@
+"""The knowledge base improves from what fails: escalations, answers the judge scored low and
+answers with weak retrieval are grouped by topic (clusters of their core-issue embeddings) and
+shown to admins as suggested articles, with the agents' answers where they exist. Accepting one
+writes a markdown article into the knowledge base folder and re-ingests it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from assistant.embeddings import Embedder
+from assistant.errors import ConfigurationError
+from assistant.escalations.models import QueueFilter
+from assistant.monitoring.gaps import GapCluster, GapItem, cluster_gaps
+from assistant.storage import Database
+
+LOW_SCORE = 2  # a judge score of 1-2 (of 5) on accuracy or retrieval
+
+
+def gap_items(
+    database: Database, *, since: datetime, retrieval_below: float, limit: int = 500
+) -> list[GapItem]:
+    items: list[GapItem] = []
+    answers = {g.escalation_id: g.answer for g in database.escalations.kb_gaps(status=None)}
+    page = database.escalations.page(QueueFilter(), sort="newest", limit=limit)
+    for case in page.items:
+        if case.created_at < since or not case.core_issue.strip():
+            continue
+        if "prompt_injection" in case.reasons or "out_of_scope" in case.reasons:
+            continue  # not a gap in the knowledge base
+        items.append(
+            GapItem(
+                id=f"esc:{case.id}",
+                text=case.core_issue,
+                source="escalation",
+                answer=answers.get(case.id),
+            )
+        )
+    low_judged = {
+        r.message_id
+        for r in database.quality.reviews(since=since)
+        if r.judge_scores.get("accuracy", 5) <= LOW_SCORE
+        or r.judge_scores.get("retrieval", 5) <= LOW_SCORE
+    }
+    for reply in database.quality.replies(since=since):
+        if not reply.meta.get("answered"):
+            continue  # escalations are counted above
+        question = str((reply.meta.get("trace") or {}).get("core_issue", "")).strip()
+        if not question:
+            continue
+        best = reply.meta.get("retrieval_best")
+        if reply.message_id in low_judged:
+            items.append(
+                GapItem(id=f"msg:{reply.message_id}", text=question, source="low_judge_score")
+            )
+        elif best is not None and float(best) < retrieval_below:
+            items.append(
+                GapItem(id=f"msg:{reply.message_id}", text=question, source="low_retrieval")
+            )
+    return items[:limit]
+
+
+def suggestions(
+    database: Database,
+    embedder: Embedder,
+    *,
+    since: datetime,
+    retrieval_below: float,
+    distance_threshold: float = 0.5,
+    min_size: int = 2,
+) -> list[GapCluster]:
+    items = [
+        i
+        for i in gap_items(database, since=since, retrieval_below=retrieval_below)
+        if i.text.strip()
+    ]
+    if len(items) < min_size:
+        return []
+    vectors = embedder.embed_batch([i.text for i in items])
+    return cluster_gaps(items, vectors, distance_threshold=distance_threshold, min_size=min_size)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "article"
+
+
+def write_article(
+    folder: Path, *, title: str, issue_type: str, text: str, today: str
+) -> tuple[str, Path]:
+    """A new markdown article with front matter in ``folder``; returns its id and path."""
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"the knowledge base {folder} is not a folder of markdown articles: "
+            "add the article to its source instead"
+        )
+    base = f"gap-{slug(title)}"
+    article_id, n = base, 1
+    while (folder / f"{article_id}.md").exists():
+        n += 1
+        article_id = f"{base}-{n}"
+    body = text.strip()
+    if not body.startswith("#"):
+        body = f"## {title.strip()}\n{body}"
+    path = folder / f"{article_id}.md"
+    path.write_text(
+        f"---\nid: {article_id}\ntitle: {title.strip()}\nissue_type: {issue_type}\n"
+        f"updated: {today}\naudience: customer\n---\n\n{body}\n",
+        encoding="utf-8",
+    )
+    return article_id, path
