@@ -9,13 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from assistant.api.deps import get_services
+from assistant.api.deps import get_app_settings, get_services
 from assistant.console.routes import current_agent, see_other, templates, to_login
-from assistant.errors import ConflictError, NotFoundError
+from assistant.errors import ConfigurationError, ConflictError, NotFoundError
 from assistant.escalations.models import QueueFilter, Status
 from assistant.monitoring import dashboard
+from assistant.monitoring.kb_gaps import suggestions, write_article
 from assistant.monitoring.quality import METRICS
+from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
+from knowledge_base.articles import load_articles
+from knowledge_base.ingest import ingest
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -119,3 +123,65 @@ def submit_review(
     except (NotFoundError, ConflictError) as exc:
         return see_other("/console/reviews", error=str(exc))
     return see_other("/console/reviews", notice="Thanks: your scores are saved.")
+
+
+@router.get("/kb", response_class=HTMLResponse)
+def kb_page(request: Request, days: int = 30, notice: str = "", error: str = "") -> Response:
+    """Admins: topics the knowledge base fails on, as suggested articles to accept."""
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    if agent.role != Role.ADMIN:
+        return see_other("/console", error="The knowledge-base page is for admins.")
+    services = get_services(request)
+    settings = get_app_settings(request)
+    clusters = suggestions(
+        services.database,
+        services.embedder,
+        since=utcnow() - timedelta(days=max(1, min(days, 365))),
+        retrieval_below=settings.gap_retrieval_below,
+    )
+    return templates.TemplateResponse(
+        request,
+        "kb.html",
+        {"agent": agent, "clusters": clusters, "days": days, "notice": notice, "error": error},
+    )
+
+
+@router.post("/kb/accept")
+def kb_accept(
+    request: Request,
+    title: Annotated[str, Form()] = "",
+    issue_type: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    item_ids: Annotated[str, Form()] = "",
+) -> Response:
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    if agent.role != Role.ADMIN:
+        return see_other("/console", error="The knowledge-base page is for admins.")
+    if len(title.strip()) < 3 or len(text.strip()) < 20 or not issue_type.strip():
+        return see_other("/console/kb", error="An article needs a title, an issue type and text.")
+    services = get_services(request)
+    settings = get_app_settings(request)
+    try:
+        article_id, _ = write_article(
+            settings.kb_path,
+            title=title,
+            issue_type=issue_type.strip(),
+            text=text,
+            today=utcnow().strftime("%Y-%m-%d"),
+        )
+    except ConfigurationError as exc:
+        return see_other("/console/kb", error=str(exc))
+    ingest(
+        load_articles(settings.kb_path),
+        store=services.vector_store,
+        embedder=services.embedder,
+        progress=False,
+    )
+    services.database.escalations.close_gaps(
+        [i.removeprefix("esc:") for i in item_ids.split() if i.startswith("esc:")]
+    )
+    return see_other("/console/kb", notice=f"Article {article_id} added and ingested.")

@@ -163,8 +163,12 @@ def plots(data: DashboardData) -> dict[str, str]:
     fig = Figure(figsize=(6, 3))
     ax = fig.add_subplot()
     ages = [a / 60 for a in data.queue_ages_minutes]
-    ax.hist(ages or [0], bins=12, color="#2f6fde")
-    ax.set_xlabel("hours waiting")
+    if ages:
+        ax.hist(ages, bins=12, color="#2f6fde")
+        ax.set_xlabel("hours waiting")
+    else:
+        ax.text(0.5, 0.5, "the queue is empty", ha="center", va="center")
+        ax.set_axis_off()
     ax.set_title(f"Queue age ({len(ages)} waiting)")
     out["queue"] = _png(fig)
     return out
