@@ -39,6 +39,7 @@ def dashboard_page(request: Request, days: int = 14) -> Response:
         services.database.quality.replies(since=since),
         services.database.quality.reviews(since=since),
         [c.age_minutes(now) for c in waiting.items],
+        recent_since=now - timedelta(hours=get_app_settings(request).drift_recent_hours),
     )
     return templates.TemplateResponse(
         request,

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
 from assistant.monitoring.agreement import Agreement, agreement
+from assistant.monitoring.drift import DriftResult, categorical_drift
 from assistant.monitoring.quality import METRICS
 from assistant.storage.quality import QualityReview, ReplyRecord
 
@@ -43,6 +44,7 @@ class DashboardData(BaseModel):
     escalation_rate: float
     tier2_share: float
     judge_means: dict[str, float] = Field(default_factory=dict)
+    drift: DriftResult | None = None
 
 
 def _day(at: datetime) -> str:
@@ -53,7 +55,11 @@ def build(
     replies: Sequence[ReplyRecord],
     reviews: Sequence[QualityReview],
     queue_ages_minutes: Sequence[float],
+    *,
+    recent_since: datetime | None = None,
 ) -> DashboardData:
+    """``recent_since`` splits the replies into a reference and a recent window for the
+    issue-type drift view (none when not given)."""
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     reasons: Counter[str] = Counter()
     for reply in replies:
@@ -112,6 +118,32 @@ def build(
         escalation_rate=sum(b.escalated for b in days) / total if total else 0.0,
         tier2_share=sum(b.tier2 for b in days) / checked if checked else 0.0,
         judge_means={m: sum(v) / len(v) for m, v in all_scores.items()},
+        drift=None
+        if recent_since is None
+        else categorical_drift(
+            "issue_type",
+            [
+                str(r.meta.get("issue_type", "unknown"))
+                for r in replies
+                if r.created_at < recent_since
+            ],
+            [
+                str(r.meta.get("issue_type", "unknown"))
+                for r in replies
+                if r.created_at >= recent_since
+            ],
+        ),
+    )
+
+
+def _issue_drift(replies: Sequence[ReplyRecord], recent_since: datetime) -> DriftResult:
+    def issue(r: ReplyRecord) -> str:
+        return str(r.meta.get("issue_type", "unknown"))
+
+    return categorical_drift(
+        "issue_type",
+        [issue(r) for r in replies if r.created_at < recent_since],
+        [issue(r) for r in replies if r.created_at >= recent_since],
     )
 
 
@@ -171,4 +203,32 @@ def plots(data: DashboardData) -> dict[str, str]:
         ax.set_axis_off()
     ax.set_title(f"Queue age ({len(ages)} waiting)")
     out["queue"] = _png(fig)
+
+    fig = Figure(figsize=(6, 3))
+    ax = fig.add_subplot()
+    if data.drift is not None and data.drift.top_changes:
+        labels = [c[0] for c in data.drift.top_changes]
+        x = list(range(len(labels)))
+        ax.bar(
+            [i - 0.2 for i in x],
+            [c[1] for c in data.drift.top_changes],
+            0.4,
+            label="reference",
+            color="#9bb7e8",
+        )
+        ax.bar(
+            [i + 0.2 for i in x],
+            [c[2] for c in data.drift.top_changes],
+            0.4,
+            label="last 24 h",
+            color="#c62828" if data.drift.drifted else "#2f6fde",
+        )
+        ax.set_xticks(x, labels, rotation=20, fontsize=7)
+        ax.legend()
+        state = "DRIFT" if data.drift.drifted else "stable"
+        ax.set_title(f"Issue types: biggest changes ({state}, JSD {data.drift.jsd:.3f})")
+    else:
+        ax.text(0.5, 0.5, "not enough traffic to compare", ha="center", va="center")
+        ax.set_axis_off()
+    out["drift"] = _png(fig)
     return out

@@ -66,6 +66,7 @@ def test_dashboard_review_and_kb_gap_pages_in_the_browser(
         expect(page.get_by_test_id("drift-alerts")).to_contain_text("issue_type")
         expect(page.get_by_test_id("agreement")).to_contain_text("accuracy")
         expect(page.locator("img[alt='judge scores per day']")).to_be_visible()
+        expect(page.locator("img[alt='issue-type drift']")).to_be_visible()
         page.screenshot(path=shots / "dashboard.png", full_page=True)
 
         page.goto(f"{url}/console/reviews")

@@ -135,4 +135,4 @@ def test_people_calibrate_the_judge_and_the_dashboard_shows_agreement(
     assert accuracy.disagreement_rate == pytest.approx(20 / 60)
     assert 0.15 <= data.escalation_rate <= 0.3
     images = dashboard.plots(data)
-    assert set(images) == {"rates", "reasons", "judge", "queue"}
+    assert set(images) == {"rates", "reasons", "judge", "queue", "drift"}
