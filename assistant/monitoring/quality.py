@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from assistant.errors import LLMError
 from assistant.llm.base import ChatModel, first_json_object
 from assistant.monitoring.drift import DriftResult, categorical_drift, numeric_drift
 from assistant.monitoring.sampling import sampled
-from assistant.prompts import Prompt
+from assistant.prompts import Prompt, ask_parsed
 from assistant.storage import Database, StoredMessage
 from assistant.storage.quality import DriftAlert
 from assistant.storage.tables import utcnow
@@ -74,18 +73,8 @@ def judge_conversation(
     if not replies:
         return None
     last = replies[-1]
-    rendered = prompt.render(**_render(messages, last))
-    for _ in range(2):
-        try:
-            completion = model.complete(
-                rendered, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
-            )
-        except LLMError:
-            return None
-        parsed = parse_scores(completion.text)
-        if parsed is not None:
-            return last, *parsed
-    return None
+    parsed = ask_parsed(model, prompt, parse_scores, _render(messages, last))
+    return None if parsed is None else (last, *parsed)
 
 
 def sample_and_judge(

@@ -6,17 +6,20 @@ against the last accepted one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from string import Formatter
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import ConfigurationError
-from assistant.llm.base import ChatMessage
+from assistant.errors import ConfigurationError, LLMError
+from assistant.llm.base import ChatMessage, ChatModel
 
 PROMPTS_DIR = Path(__file__).resolve().parent
+T = TypeVar("T")
 
 
 class Prompt(BaseModel):
@@ -47,6 +50,30 @@ class Prompt(BaseModel):
             ChatMessage(role="system", content=self.system.format(**values).strip()),
             ChatMessage(role="user", content=self.user.format(**values).strip()),
         ]
+
+
+def ask_parsed(
+    model: ChatModel,
+    prompt: Prompt,
+    parse: Callable[[str], T | None],
+    values: Mapping[str, str],
+    *,
+    attempts: int = 2,
+) -> T | None:
+    """Render ``prompt``, ask ``model``, and parse the reply; ask again (``attempts`` in all)
+    when the reply does not parse. None when it never does or the model fails."""
+    messages = prompt.render(**values)
+    for _ in range(attempts):
+        try:
+            completion = model.complete(
+                messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
+            )
+        except LLMError:
+            return None
+        parsed = parse(completion.text)
+        if parsed is not None:
+            return parsed
+    return None
 
 
 def parse_ref(ref: str) -> tuple[str, int]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.errors import LLMError
 from assistant.llm.base import ChatModel, first_json_object
-from assistant.prompts import Prompt
+from assistant.prompts import Prompt, ask_parsed
 from evals.bench.metrics import JUDGE_METRICS
 from knowledge_base.articles import Passage, format_passages
 
@@ -34,20 +33,14 @@ def score_answer(
     reference: str,
     passages: Sequence[Passage],
 ) -> dict[str, float] | None:
-    messages = prompt.render(
-        passages=format_passages(passages) or "(none)",
-        question=question,
-        reference=reference.strip() or "(none given: judge accuracy from the passages)",
-        answer=answer,
+    return ask_parsed(
+        model,
+        prompt,
+        parse_scores,
+        {
+            "passages": format_passages(passages) or "(none)",
+            "question": question,
+            "reference": reference.strip() or "(none given: judge accuracy from the passages)",
+            "answer": answer,
+        },
     )
-    for _ in range(2):
-        try:
-            completion = model.complete(
-                messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
-            )
-        except LLMError:
-            return None
-        scores = parse_scores(completion.text)
-        if scores is not None:
-            return scores
-    return None
