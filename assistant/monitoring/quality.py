@@ -85,12 +85,15 @@ def sample_and_judge(
     share: float,
     finished_minutes: float,
     now: datetime | None = None,
-    limit: int = 1000,
+    lookback: timedelta = timedelta(days=7),
+    limit: int = 5000,
 ) -> MonitorReport:
+    """Judge the sampled share of the conversations that finished in the last ``lookback``."""
     now = now or utcnow()
     report = MonitorReport()
+    before = now - timedelta(minutes=finished_minutes)
     candidates = database.quality.finished_unreviewed(
-        before=now - timedelta(minutes=finished_minutes), limit=limit
+        before=before, after=before - lookback, limit=limit
     )
     report.considered = len(candidates)
     for conversation_id in candidates:

@@ -54,8 +54,12 @@ class QualityStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def finished_unreviewed(self, *, before: datetime, limit: int = 1000) -> list[str]:
-        """Conversations whose last message is older than ``before`` and not yet reviewed."""
+    def finished_unreviewed(
+        self, *, before: datetime, after: datetime | None = None, limit: int = 1000
+    ) -> list[str]:
+        """Conversations whose last message is older than ``before`` (and newer than ``after``)
+        and that have no review yet, most recently finished first: conversations the sampler
+        passed over are looked at again, but never crowd out newer ones."""
         with self._db.session() as session:
             last = (
                 select(MessageRow.conversation_id, func.max(MessageRow.created_at).label("last"))
@@ -66,8 +70,12 @@ class QualityStore:
                 select(ConversationRow.id)
                 .join(last, last.c.conversation_id == ConversationRow.id)
                 .outerjoin(QualityReviewRow, QualityReviewRow.conversation_id == ConversationRow.id)
-                .where(last.c.last < before, QualityReviewRow.conversation_id.is_(None))
-                .order_by(ConversationRow.created_at)
+                .where(
+                    last.c.last < before,
+                    last.c.last >= (after or datetime.min.replace(tzinfo=before.tzinfo)),
+                    QualityReviewRow.conversation_id.is_(None),
+                )
+                .order_by(last.c.last.desc())
                 .limit(limit)
             ).all()
             return [str(r[0]) for r in rows]

@@ -136,3 +136,15 @@ def test_people_calibrate_the_judge_and_the_dashboard_shows_agreement(
     assert 0.15 <= data.escalation_rate <= 0.3
     images = dashboard.plots(data)
     assert set(images) == {"rates", "reasons", "judge", "queue", "drift"}
+
+
+def test_passed_over_conversations_never_crowd_out_newer_ones(database: Database) -> None:
+    simulate(database, start=NOW - timedelta(days=3), hours=1, n=20, seed=10)
+    newest = simulate(database, start=NOW - timedelta(hours=2), hours=1, n=5, seed=11)
+    found = database.quality.finished_unreviewed(before=NOW, limit=5)
+    assert sorted(found) == sorted(newest)
+    # and nothing older than the look-back window is considered at all
+    assert database.quality.finished_unreviewed(
+        before=NOW, after=NOW - timedelta(days=1)
+    ) == database.quality.finished_unreviewed(before=NOW, after=NOW - timedelta(days=1), limit=99)
+    assert len(database.quality.finished_unreviewed(before=NOW, after=NOW - timedelta(days=1))) == 5
