@@ -77,8 +77,11 @@ class Settings(BaseSettings):
     compliance_policy: Path | None = None
     # Out of scope: an unknown issue type whose best passage is less similar than this has
     # nothing to do with the business; decline it politely or hand it over. 0 turns it off.
+    # 0.31 was chosen on 2026-11-22 on the dev split of XSTest prompts (out of scope) and the
+    # golden questions (in scope) by `python -m evals.scope`; on the test split it catches 59%
+    # of the XSTest prompts and flags none of the 44 in-scope questions.
     out_of_scope: Literal["escalate", "decline"] = "escalate"
-    scope_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    scope_threshold: float = Field(default=0.31, ge=0.0, le=1.0)
 
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
