@@ -14,12 +14,10 @@ from assistant.console.routes import current_agent, see_other, templates, to_log
 from assistant.errors import ConfigurationError, ConflictError, NotFoundError
 from assistant.escalations.models import QueueFilter, Status
 from assistant.monitoring import dashboard
-from assistant.monitoring.kb_gaps import suggestions, write_article
+from assistant.monitoring.kb_gaps import accept_article, suggestions
 from assistant.monitoring.quality import METRICS
 from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
-from knowledge_base.articles import load_articles
-from knowledge_base.ingest import ingest
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -167,22 +165,14 @@ def kb_accept(
     services = get_services(request)
     settings = get_app_settings(request)
     try:
-        article_id, _ = write_article(
+        accepted = accept_article(
+            services,
             settings.kb_path,
             title=title,
             issue_type=issue_type.strip(),
             text=text,
-            today=utcnow().strftime("%Y-%m-%d"),
+            item_ids=item_ids.split(),
         )
     except ConfigurationError as exc:
         return see_other("/console/kb", error=str(exc))
-    ingest(
-        load_articles(settings.kb_path),
-        store=services.vector_store,
-        embedder=services.embedder,
-        progress=False,
-    )
-    services.database.escalations.close_gaps(
-        [i.removeprefix("esc:") for i in item_ids.split() if i.startswith("esc:")]
-    )
-    return see_other("/console/kb", notice=f"Article {article_id} added and ingested.")
+    return see_other("/console/kb", notice=f"Article {accepted.article_id} added and ingested.")

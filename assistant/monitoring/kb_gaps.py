@@ -6,14 +6,24 @@ writes a markdown article into the knowledge base folder and re-ingests it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigurationError
 from assistant.escalations.models import QueueFilter
 from assistant.monitoring.gaps import GapCluster, GapItem, cluster_gaps
 from assistant.storage import Database
+from assistant.storage.tables import utcnow
+from knowledge_base.articles import load_articles
+from knowledge_base.ingest import IngestReport, ingest
+
+if TYPE_CHECKING:
+    from assistant.services import Services
 
 LOW_SCORE = 2  # a judge score of 1-2 (of 5) on accuracy or retrieval
 
@@ -109,3 +119,36 @@ def write_article(
         encoding="utf-8",
     )
     return article_id, path
+
+
+class Accepted(BaseModel):
+    article_id: str
+    path: Path
+    closed_gaps: int
+    ingest: IngestReport
+
+
+def accept_article(
+    services: Services,
+    kb_path: Path,
+    *,
+    title: str,
+    issue_type: str,
+    text: str,
+    item_ids: Sequence[str],
+) -> Accepted:
+    """Write the article, re-ingest the knowledge base, and close the KB-gap items of the
+    escalations it answers (``esc:<id>`` among ``item_ids``)."""
+    article_id, path = write_article(
+        kb_path, title=title, issue_type=issue_type, text=text, today=f"{utcnow():%Y-%m-%d}"
+    )
+    report = ingest(
+        load_articles(kb_path),
+        store=services.vector_store,
+        embedder=services.embedder,
+        progress=False,
+    )
+    closed = services.database.escalations.close_gaps(
+        [i.removeprefix("esc:") for i in item_ids if i.startswith("esc:")]
+    )
+    return Accepted(article_id=article_id, path=path, closed_gaps=closed, ingest=report)

@@ -13,7 +13,7 @@ from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic
 from assistant.escalations.models import KbGap
 from assistant.monitoring.gaps import GapCluster
-from assistant.monitoring.kb_gaps import suggestions, write_article
+from assistant.monitoring.kb_gaps import accept_article, suggestions
 from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
 from knowledge_base.articles import load_articles
@@ -121,20 +121,17 @@ def accept_suggestion(
     body: ArticleAccept, _: AdminKey, services: ServicesDep, settings: SettingsDep
 ) -> ArticleAccepted:
     """Write the article into the knowledge base folder and re-ingest."""
-    article_id, path = write_article(
+    accepted = accept_article(
+        services,
         settings.kb_path,
         title=body.title,
         issue_type=body.issue_type,
         text=body.text,
-        today=utcnow().strftime("%Y-%m-%d"),
+        item_ids=body.item_ids,
     )
-    report = ingest(
-        load_articles(settings.kb_path),
-        store=services.vector_store,
-        embedder=services.embedder,
-        progress=False,
+    return ArticleAccepted(
+        article_id=accepted.article_id,
+        path=str(accepted.path),
+        closed_gaps=accepted.closed_gaps,
+        ingest=accepted.ingest,
     )
-    closed = services.database.escalations.close_gaps(
-        [i.removeprefix("esc:") for i in body.item_ids if i.startswith("esc:")]
-    )
-    return ArticleAccepted(article_id=article_id, path=str(path), closed_gaps=closed, ingest=report)
