@@ -13,6 +13,7 @@ from assistant.errors import TetherError
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from assistant.llm.base import ChatModel
     from assistant.storage import Database
 
 app = typer.Typer(
@@ -152,38 +153,42 @@ def eval_classify(folder: Path) -> None:
         _fail(exc)
 
 
+def _cached_model(settings: Settings) -> ChatModel:
+    """The configured model behind the response cache, loaded only when a call misses it."""
+    from assistant.llm.cache import CachingChatModel, LazyModel
+    from assistant.services import build_model, model_name
+
+    return CachingChatModel(
+        LazyModel(model_name(settings), lambda: build_model(settings)),
+        settings.data_dir / "cache" / "llm.sqlite",
+    )
+
+
 @eval_app.command("groundedness")
 def eval_groundedness(
     file: Annotated[Path, typer.Argument(help="A BEGIN-format TSV (knowledge, message, ...)")],
-    mode: Annotated[str, typer.Option(help="cosine (tier 1), judge, or cascade")] = "cascade",
+    mode: Annotated[
+        str, typer.Option(help="cosine (the baseline), tier1, judge, or cascade (the product)")
+    ] = "cascade",
     limit: Annotated[int | None, typer.Option(help="Only the first N rows")] = None,
 ) -> None:
     """Catching ungrounded responses: precision, recall, F1, balanced accuracy, tier-2 share."""
     from assistant.embeddings import MiniLMEmbedder
-    from assistant.llm.cache import CachingChatModel, LazyModel
-    from assistant.services import build_model, model_name
     from evals import groundedness
     from evals.report import figures_table
+    from guardrails.calibration import load_calibration
 
-    if mode not in ("cosine", "judge", "cascade"):
-        typer.secho("error: --mode must be cosine, judge or cascade", err=True)
+    if mode not in ("cosine", "tier1", "judge", "cascade"):
+        typer.secho("error: --mode must be cosine, tier1, judge or cascade", err=True)
         raise typer.Exit(2)
     settings = get_settings()
-    model = None
     try:
-        if mode != "cosine":
-            model = CachingChatModel(
-                LazyModel(model_name(settings), lambda: build_model(settings)),
-                settings.data_dir / "cache" / "llm.sqlite",
-            )
         figures = groundedness.evaluate(
             file,
             mode=cast(groundedness.Mode, mode),
             embedder=MiniLMEmbedder(),
-            model=model,
-            threshold=settings.tier1_threshold,
-            window=settings.tier1_window,
-            judge_prompt=settings.judge_prompt,
+            model=_cached_model(settings) if mode in ("judge", "cascade") else None,
+            calibration=load_calibration(settings.guardrails_calibration),
             limit=limit,
         )
     except (TetherError, OSError) as exc:
@@ -191,6 +196,35 @@ def eval_groundedness(
         return
     print(figures_table(f"Groundedness on {file.name} ({mode})", figures))
     _print_figures({"file": file.name, "mode": mode, **figures})
+
+
+@eval_app.command("calibrate")
+def eval_calibrate(
+    file: Annotated[Path, typer.Argument(help="A BEGIN-format TSV to tune the thresholds on")],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write them (default: the configured file)")
+    ] = None,
+) -> None:
+    """Tune the guardrail thresholds on one labelled file and write them with where they came
+    from; evaluate on other files (`tether eval groundedness`)."""
+    from assistant.embeddings import MiniLMEmbedder
+    from evals import groundedness
+    from evals.report import figures_table
+    from guardrails.calibration import BUNDLED, save_calibration
+
+    settings = get_settings()
+    target = out or settings.guardrails_calibration or BUNDLED
+    try:
+        calibration = groundedness.calibrate(
+            file, embedder=MiniLMEmbedder(), model=_cached_model(settings)
+        )
+        save_calibration(calibration, target)
+    except (TetherError, OSError) as exc:
+        _fail(TetherError(str(exc)))
+        return
+    thresholds = calibration.model_dump(exclude={"dev_figures", "calibrated_on", "date", "command"})
+    print(figures_table(f"Thresholds from {file.name}, written to {target}", thresholds))
+    _print_figures({"file": file.name, **thresholds, **calibration.dev_figures})
 
 
 @eval_app.command("injection")

@@ -23,6 +23,7 @@ from assistant.errors import LLMError, StoreError
 from assistant.llm.base import ChatModel
 from assistant.prompts import resolve_prompt
 from assistant.settings import Settings
+from guardrails.calibration import Calibration, load_calibration
 from guardrails.cascade import check_answer
 from guardrails.compliance import load_policy
 from guardrails.injection import detect_injection
@@ -86,8 +87,9 @@ class PipelineConfig:
     answer_prompt: str = _default("answer_prompt")
     judge_prompt: str = _default("judge_prompt")
     prompts_dir: Path | None = None
-    tier1_threshold: float = _default("tier1_threshold")
-    tier1_window: int = _default("tier1_window")
+    grounding_prompt: str = _default("grounding_prompt")
+    # A calibration file, or the thresholds themselves (None: the bundled file).
+    guardrails_calibration: Path | Calibration | None = None
     redact_pii: bool = _default("redact_pii")
     screen_injection: bool = _default("screen_injection")
     compliance_policy: Path | None = None
@@ -140,6 +142,11 @@ class Assistant:
         extra = self.config.prompts_dir
         self.answer_prompt = resolve_prompt(self.config.answer_prompt, extra)
         self.judge_prompt = resolve_prompt(self.config.judge_prompt, extra)
+        self.grounding_prompt = resolve_prompt(self.config.grounding_prompt, extra)
+        calibration = self.config.guardrails_calibration
+        self.calibration = (
+            calibration if isinstance(calibration, Calibration) else load_calibration(calibration)
+        )
         self.condense_prompt = resolve_prompt(self.config.condense_prompt, extra)
         self.policy = load_policy(self.config.compliance_policy)
 
@@ -288,9 +295,9 @@ class Assistant:
                 conversation_turns=[
                     ("user" if t.role == "customer" else "assistant", t.text) for t in turns
                 ],
-                threshold=cfg.tier1_threshold,
-                window=cfg.tier1_window,
+                calibration=self.calibration,
                 judge_prompt=self.judge_prompt,
+                grounding_prompt=self.grounding_prompt,
                 policy=self.policy,
             )
         if not verdict.passed:

@@ -62,11 +62,11 @@ class Settings(BaseSettings):
     # A folder of your own prompt versions (<id>/v<N>.yaml), looked up before the bundled ones.
     prompts_dir: Path | None = None
 
-    # Guardrails: tier 1 flags a sentence below this cosine score to its best evidence window.
-    # Threshold calibrated on BEGIN dev wow, 2026-11-21; windows of 1-3 tie there (see
-    # evals/GROUNDEDNESS_NOTES.md).
-    tier1_threshold: float = 0.61
-    tier1_window: int = 2
+    # Guardrails: the tier-1 and judge thresholds, with the data and date they were calibrated
+    # on (None: the bundled guardrails/calibration.yaml, written by `tether eval calibrate`).
+    guardrails_calibration: Path | None = None
+    # The one-word grounding judge asked when tier 1 flags an answer and no compliance rule fired.
+    grounding_prompt: str = "grounding@1"
 
     # Inputs, before generation: PII redacted before any model or log sees it; a message that
     # tries to instruct the assistant (prompt injection) goes to a person instead of the model.

@@ -1,21 +1,29 @@
-"""Tier 1 alone against human groundedness labels: the BEGIN benchmark's dev splits.
+"""The product's groundedness checks against human labels: the BEGIN benchmark's dev splits.
 
 Each BEGIN row has a knowledge snippet, the previous dialogue turn and a response labelled
 "Fully attributable", "Not fully attributable" or "Generic". A response counts as grounded only
-when fully attributable; tier 1 calls it ungrounded when it flags any sentence. Catching
-ungrounded responses is the positive class.
+when fully attributable; catching ungrounded responses is the positive class. The previous turn
+is passed as the customer's words, as the product does.
 
-With ``with_message`` the previous turn is passed as the customer's words, as the product does.
-BEGIN labels a response that echoes that turn as not attributable while the product means to
-accept a restatement of the customer, so the threshold is calibrated without it (see
-GROUNDEDNESS_NOTES.md) and both settings are reported.
+Modes (``tether eval groundedness FILE --mode ...``):
 
-    python -m evals.groundedness            # calibrate on wow, report wow, cmu and tc
+* ``cosine``: the baseline: the weakest response sentence against its best knowledge sentence,
+  MiniLM cosine, below ``baseline_similarity`` is flagged. Nothing else.
+* ``tier1``: the product's tier 1 alone (similarity over windows, word coverage, fact check).
+* ``judge``: the grounding judge on every response.
+* ``cascade``: the product's check, as the message path runs it: tier 1 passes or fails what it
+  is sure of; the judge decides the rest.
+
+``tether eval calibrate`` tunes every threshold on one file (BEGIN dev wow) and writes them, with
+the file, its sha256 and the date, to the calibration file the product reads.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,17 +33,22 @@ from typing import Literal
 import numpy as np
 from tqdm import tqdm
 
-from assistant.embeddings import Embedder, MiniLMEmbedder, Vectors
+from assistant.embeddings import Embedder, Vectors
 from assistant.errors import ConfigurationError, LLMError
 from assistant.llm.base import ChatModel
-from guardrails.cascade import check_answer
-from guardrails.judge import judge_answer
+from guardrails.calibration import Calibration, load_calibration
+from guardrails.cascade import check_answer, format_conversation
+from guardrails.facts import is_quantity
+from guardrails.judge import grounding_probability
+from guardrails.sentences import split_sentences
 from guardrails.tier1 import check_support
 from knowledge_base.articles import Chunk, Passage
 
 BEGIN_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "begin"
 GROUNDED_LABEL = "Fully attributable"
-THRESHOLDS = tuple(float(t) for t in np.round(np.arange(0.30, 0.90, 0.005), 3))
+# At most this share of the calibration file may reach the judge (the bar is 40% on held-out
+# files; the margin is for files whose responses are harder).
+MAX_TIER2_SHARE = 0.30
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,9 @@ class Case:
 def load_cases(path: Path) -> list[Case]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    missing = {"knowledge", "message", "response", "begin_label"} - set(rows[0] if rows else {})
+    if missing:
+        raise ConfigurationError(f"{path}: not a BEGIN file, no column {sorted(missing)}")
     return [
         Case(
             row["knowledge"], row["message"], row["response"], row["begin_label"] == GROUNDED_LABEL
@@ -99,45 +115,28 @@ def _metrics(truth: Sequence[bool], flagged: Sequence[bool]) -> dict[str, float]
     }
 
 
-def run(
-    path: Path, *, embedder: Embedder, threshold: float, window: int, with_message: bool = True
-) -> dict[str, float]:
-    """Precision, recall and F1 at catching ungrounded responses, balanced accuracy, n."""
-    cases = load_cases(path)
-    flagged = [
-        not check_support(
-            case.response,
-            [_passage(case.knowledge)],
-            embedder=embedder,
-            threshold=threshold,
-            window=window,
-            conversation=[case.message] if with_message else [],
-        ).passed
-        for case in cases
-    ]
-    return _metrics([not case.grounded for case in cases], flagged)
+def weakest_similarity(case: Case, embedder: Embedder) -> float:
+    """The baseline's score: the weakest response sentence against its best knowledge sentence."""
+    response = split_sentences(case.response) or [case.response]
+    knowledge = split_sentences(case.knowledge) or [case.knowledge]
+    vectors = embedder.embed_batch([*response, *knowledge])
+    return float((vectors[: len(response)] @ vectors[len(response) :].T).max(axis=1).min())
 
 
-def calibrate(
-    path: Path,
-    embedder: Embedder,
-    *,
-    window: int = 2,
-    with_message: bool = False,
-    thresholds: Sequence[float] = THRESHOLDS,
-) -> float:
-    """The threshold with the best balanced accuracy on ``path`` (the lowest one, on ties)."""
-    cached = CachedEmbedder(embedder)
-    results = {
-        t: run(path, embedder=cached, threshold=t, window=window, with_message=with_message)[
-            "balanced_accuracy"
-        ]
-        for t in thresholds
-    }
-    return max(results, key=lambda t: (results[t], -t))
+def _judge(model: ChatModel, case: Case) -> float:
+    """The grounding judge's probability that the response is supported; 0 when it fails."""
+    try:
+        return grounding_probability(
+            model,
+            conversation=format_conversation([("user", case.message)]),
+            passages=[_passage(case.knowledge)],
+            answer=case.response,
+        )
+    except LLMError:
+        return 0.0  # a failed judge escalates in the product
 
 
-Mode = Literal["cosine", "judge", "cascade"]
+Mode = Literal["cosine", "tier1", "judge", "cascade"]
 
 
 def evaluate(
@@ -146,20 +145,14 @@ def evaluate(
     mode: Mode,
     embedder: Embedder,
     model: ChatModel | None,
-    threshold: float,
-    window: int,
-    judge_prompt: str = "judge@1",
+    calibration: Calibration,
     limit: int | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
-    """The product's checks on a BEGIN-format file, as the message path runs them.
-
-    cosine: tier 1 alone. judge: the LLM judge on every response (grounding criterion; a judge
-    failure counts as a flag, as in the product). cascade: tier 1, and the judge only on what
-    tier 1 flags. The previous turn is passed as the customer's words, as in the product.
-    """
+    """Precision, recall and F1 at catching ungrounded responses, balanced accuracy, the share of
+    cases that reached the judge and latency per case, for one mode (see the module doc)."""
     cases = load_cases(path)[:limit]
-    if mode != "cosine" and model is None:
+    if mode in ("judge", "cascade") and model is None:
         raise ConfigurationError(f"mode {mode} needs a model")
     flagged: list[bool] = []
     tier2: list[bool] = []
@@ -167,31 +160,22 @@ def evaluate(
     for case in tqdm(cases, desc=f"{path.stem} {mode}", disable=not progress):
         started = time.perf_counter()
         passages = [_passage(case.knowledge)]
+        reached_judge = False
         if mode == "cosine":
-            result = check_support(
+            flag = weakest_similarity(case, embedder) < calibration.baseline_similarity
+        elif mode == "tier1":
+            flag = not check_support(
                 case.response,
                 passages,
                 embedder=embedder,
-                threshold=threshold,
-                window=window,
+                threshold=calibration.similarity,
+                min_coverage=calibration.coverage,
+                window=calibration.window,
                 conversation=[case.message],
-            )
-            flagged.append(not result.passed)
-            tier2.append(False)
+            ).passed
         elif mode == "judge":
             assert model is not None
-            try:
-                verdict = judge_answer(
-                    model,
-                    conversation=f"user: {case.message}",
-                    passages=passages,
-                    answer=case.response,
-                    prompt_ref=judge_prompt,
-                )
-                flagged.append(not verdict.grounding.ok)
-            except LLMError:
-                flagged.append(True)
-            tier2.append(True)
+            flag, reached_judge = _judge(model, case) < calibration.judge, True
         else:
             assert model is not None
             outcome = check_answer(
@@ -200,12 +184,11 @@ def evaluate(
                 embedder=embedder,
                 judge_model=model,
                 conversation_turns=[("user", case.message)],
-                threshold=threshold,
-                window=window,
-                judge_prompt=judge_prompt,
+                calibration=calibration,
             )
-            flagged.append(not outcome.passed)
-            tier2.append(outcome.tier == 2)
+            flag, reached_judge = not outcome.passed, outcome.tier == 2
+        flagged.append(flag)
+        tier2.append(reached_judge)
         latencies.append((time.perf_counter() - started) * 1000)
     figures = _metrics([not case.grounded for case in cases], flagged)
     figures["tier2_share"] = sum(tier2) / max(len(cases), 1)
@@ -214,22 +197,270 @@ def evaluate(
     return {k: round(v, 4) for k, v in figures.items()}
 
 
+@dataclass(frozen=True)
+class _Signals:
+    """What the thresholds act on, for one case: computed once, then swept."""
+
+    # per claim: (similarity, coverage, unmatched negation, a fact in no evidence)
+    claims: tuple[tuple[float, float, bool, bool], ...]
+    hard_fact: bool  # a quantity in no passage and not said by the customer
+    baseline: float
+    judge: float  # nan when no judge was asked
+
+
+def _signals(
+    case: Case, embedder: Embedder, model: ChatModel | None, *, window: int = 2
+) -> _Signals:
+    result = check_support(
+        case.response,
+        [_passage(case.knowledge)],
+        embedder=embedder,
+        threshold=1.1,  # every sentence "flagged": the sweep decides
+        window=window,
+        conversation=[case.message],
+    )
+    return _Signals(
+        claims=tuple(
+            (f.score, f.coverage, f.unmatched_negation, bool(f.missing_facts))
+            for f in result.findings
+            if f.basis != "claimless"
+        ),
+        hard_fact=any(is_quantity(fact) for f in result.findings for fact in f.missing_facts),
+        baseline=weakest_similarity(case, embedder),
+        judge=_judge(model, case) if model is not None else float("nan"),
+    )
+
+
+def _weak(
+    s: _Signals, similarity: float, coverage: float, *, negation: bool = True, facts: bool = True
+) -> list[float]:
+    """The coverage of each claim tier 1 flags."""
+    return [
+        cov
+        for sim, cov, neg, missing in s.claims
+        if sim < similarity or cov < coverage or (negation and neg) or (facts and missing)
+    ]
+
+
+def _outcomes(
+    signals: Sequence[_Signals], similarity: float, coverage: float, floor: float, judge: float
+) -> tuple[list[bool], float]:
+    """(flagged per case, share that reached the judge) under these thresholds, as
+    :func:`guardrails.cascade.check_answer` decides."""
+    flagged, judged = [], 0
+    for s in signals:
+        weak = _weak(s, similarity, coverage)
+        if not weak and not s.hard_fact:
+            flagged.append(False)
+        elif s.hard_fact or min(weak) < floor:
+            flagged.append(True)
+        else:
+            judged += 1
+            flagged.append(s.judge < judge)
+    return flagged, judged / max(len(signals), 1)
+
+
+def _grid(low: float, high: float, step: float) -> list[float]:
+    return [float(x) for x in np.round(np.arange(low, high + step / 2, step), 3)]
+
+
+def calibrate(
+    path: Path,
+    *,
+    embedder: Embedder,
+    model: ChatModel,
+    window: int = 2,
+    max_tier2: float = MAX_TIER2_SHARE,
+    progress: bool = True,
+) -> Calibration:
+    """Every threshold tuned for balanced accuracy on ``path``, the judge reaching at most
+    ``max_tier2`` of its cases; ties go to fewer judge calls, then to lower thresholds."""
+    cases = load_cases(path)
+    cached = CachedEmbedder(embedder)
+    signals = [
+        _signals(case, cached, model)
+        for case in tqdm(cases, desc=f"{path.stem} signals", disable=not progress)
+    ]
+    truth = [not case.grounded for case in cases]
+    baseline = max(
+        _grid(0.3, 0.9, 0.005),
+        key=lambda t: (_metrics(truth, [s.baseline < t for s in signals])["balanced_accuracy"], -t),
+    )
+    best: tuple[tuple[float, float], tuple[float, float, float, float]] | None = None
+    for similarity, coverage, floor, judge in itertools.product(
+        _grid(0.3, 0.8, 0.05), _grid(0.5, 1.0, 0.05), _grid(0.0, 0.9, 0.05), _grid(0.05, 0.95, 0.05)
+    ):
+        if floor > coverage:
+            continue
+        flagged, share = _outcomes(signals, similarity, coverage, floor, judge)
+        if share > max_tier2:
+            continue
+        score = (_metrics(truth, flagged)["balanced_accuracy"], -share)
+        if best is None or score > best[0]:
+            best = (score, (similarity, coverage, floor, judge))
+    if best is None:
+        raise ConfigurationError(f"no thresholds keep the judge under {max_tier2:.0%} of {path}")
+    (accuracy, neg_share), (similarity, coverage, floor, judge) = best
+    return Calibration(
+        similarity=similarity,
+        coverage=coverage,
+        coverage_floor=floor,
+        judge=judge,
+        window=window,
+        baseline_similarity=baseline,
+        calibrated_on=f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}",
+        date=dt.date.today().isoformat(),
+        command=f"tether eval calibrate {path.name}",
+        dev_figures={
+            "balanced_accuracy": round(accuracy, 4),
+            "tier2_share": round(-neg_share, 4),
+            "cases": float(len(cases)),
+        },
+    )
+
+
+# Tier-1 variants for the ablation: (name, window, use coverage, use negation, use fact check).
+_VARIANTS = [
+    ("similarity only, window 1", 1, False, False, False),
+    ("similarity only, window 2", 2, False, False, False),
+    ("similarity only, window 3", 3, False, False, False),
+    ("+ fact check (window 2)", 2, False, False, True),
+    ("+ negation", 2, False, True, True),
+    ("+ word coverage (tier 1 as shipped)", 2, True, True, True),
+    ("word coverage alone", 2, True, False, False),
+]
+
+
+def _tier1_flags(
+    signals: Sequence[_Signals],
+    similarity: float,
+    coverage: float,
+    *,
+    negation: bool,
+    facts: bool,
+) -> list[bool]:
+    return [
+        bool(_weak(s, similarity, coverage, negation=negation, facts=facts))
+        or (facts and s.hard_fact)
+        for s in signals
+    ]
+
+
+def ablation(dev: Path, held_out: Sequence[Path], embedder: Embedder) -> list[dict[str, object]]:
+    """Each tier-1 change alone, thresholds tuned on ``dev``, balanced accuracy on every file."""
+    cached = CachedEmbedder(embedder)
+    files = [dev, *held_out]
+    signals = {
+        (path, window): [_signals(c, cached, None, window=window) for c in load_cases(path)]
+        for path in tqdm(files, desc="signals")
+        for window in (1, 2, 3)
+    }
+    truth = {path: [not c.grounded for c in load_cases(path)] for path in files}
+
+    def accuracy(path: Path, flags: list[bool]) -> float:
+        return round(_metrics(truth[path], flags)["balanced_accuracy"], 3)
+
+    baseline_t = max(
+        _grid(0.3, 0.9, 0.005),
+        key=lambda t: accuracy(dev, [s.baseline < t for s in signals[dev, 2]]),
+    )
+    rows: list[dict[str, object]] = [
+        {
+            "variant": f"baseline: weakest sentence cosine < {baseline_t}",
+            **{
+                p.stem: accuracy(p, [s.baseline < baseline_t for s in signals[p, 2]]) for p in files
+            },
+        }
+    ]
+    for name, window, use_coverage, negation, facts in _VARIANTS:
+        similarities = (
+            _grid(-1.0, -1.0, 1) if name == "word coverage alone" else _grid(0.3, 0.9, 0.01)
+        )
+        coverages = _grid(0.3, 1.0, 0.01) if use_coverage else [0.0]
+        best = max(
+            itertools.product(similarities, coverages),
+            key=lambda t: accuracy(
+                dev, _tier1_flags(signals[dev, window], *t, negation=negation, facts=facts)
+            ),
+        )
+        rows.append(
+            {
+                "variant": f"{name} (similarity {best[0]}, coverage {best[1]})",
+                **{
+                    p.stem: accuracy(
+                        p, _tier1_flags(signals[p, window], *best, negation=negation, facts=facts)
+                    )
+                    for p in files
+                },
+            }
+        )
+    return rows
+
+
+def restatements(path: Path, embedder: Embedder, calibration: Calibration) -> dict[str, float]:
+    """Multi-turn: grounded responses prefixed with the customer's own statement (a BEGIN
+    message that is not a question), checked by tier 1 with and without the conversation.
+
+    The share that still passes tier 1 should not drop when the answer repeats the customer."""
+    cases = [
+        c
+        for c in load_cases(path)
+        if c.grounded and c.message.strip() and not c.message.strip().endswith("?")
+    ]
+
+    def passed(case: Case, response: str, conversation: Sequence[str]) -> bool:
+        return check_support(
+            response,
+            [_passage(case.knowledge)],
+            embedder=embedder,
+            threshold=calibration.similarity,
+            min_coverage=calibration.coverage,
+            window=calibration.window,
+            conversation=conversation,
+        ).passed
+
+    n = max(len(cases), 1)
+    return {
+        "cases": float(len(cases)),
+        "response_alone": sum(passed(c, c.response, [c.message]) for c in cases) / n,
+        "restated_with_conversation": sum(
+            passed(c, f"{c.message.strip()} {c.response}", [c.message]) for c in cases
+        )
+        / n,
+        "restated_without_conversation": sum(
+            passed(c, f"{c.message.strip()} {c.response}", []) for c in cases
+        )
+        / n,
+    }
+
+
 def main() -> None:
-    embedder = CachedEmbedder(MiniLMEmbedder())
-    window = 2
-    threshold = calibrate(BEGIN_DIR / "begin_dev_wow.tsv", embedder, window=window)
-    print(f"threshold {threshold:.3f} (window {window}, calibrated on wow)")
-    for with_message in (False, True):
-        for split in ("wow", "cmu", "tc"):
-            figures = run(
-                BEGIN_DIR / f"begin_dev_{split}.tsv",
-                embedder=embedder,
-                threshold=threshold,
-                window=window,
-                with_message=with_message,
-            )
-            shown = " ".join(f"{name} {value:.3f}" for name, value in figures.items())
-            print(f"{split} with_message={with_message} {shown}")
+    """The tier-1 ablation on BEGIN: tuned on dev wow, reported on dev cmu and dev tc."""
+    import json
+
+    from assistant.embeddings import MiniLMEmbedder
+    from evals.report import table
+
+    files = [BEGIN_DIR / f"begin_dev_{name}.tsv" for name in ("wow", "cmu", "tc")]
+    rows = ablation(files[0], files[1:], MiniLMEmbedder())
+    header = ["variant", *(p.stem for p in files)]
+    print(
+        table(
+            "Tier 1 alone: balanced accuracy (thresholds tuned on wow)",
+            [[r[h] for h in header] for r in rows],
+            header,
+        )
+    )
+    shipped = load_calibration()
+    multi = {p.stem: restatements(p, MiniLMEmbedder(), shipped) for p in files}
+    print(
+        table(
+            "Multi-turn: tier-1 pass rate of grounded responses that restate the customer",
+            [[k, *(round(v, 3) for v in m.values())] for k, m in multi.items()],
+            ["file", *next(iter(multi.values())).keys()],
+        )
+    )
+    print(json.dumps({"ablation": rows, "restatements": multi}))
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ from assistant.embeddings import Embedder
 from assistant.errors import LLMError
 from assistant.llm.base import ChatModel
 from assistant.prompts import Prompt
+from guardrails.calibration import Calibration
 from guardrails.compliance import CompliancePolicy
 from guardrails.facts import is_quantity, missing_facts
-from guardrails.judge import JudgeOutputError, judge_answer
+from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
 from guardrails.tier1 import check_support, evidence_text
 from guardrails.verdict import JudgeVerdict, ReasonCode, SentenceFinding, Verdict
 from knowledge_base.articles import Passage
@@ -48,6 +49,12 @@ def _judge_notes(judged: JudgeVerdict) -> list[tuple[ReasonCode, str]]:
     return [(code, criterion.rationale) for code, criterion in criteria if not criterion.ok]
 
 
+def _weakest(flagged: Sequence[SentenceFinding]) -> SentenceFinding | None:
+    """The flagged claim sharing the fewest words with the evidence (claimless ones aside)."""
+    claims = [f for f in flagged if f.basis != "claimless"]
+    return min(claims, key=lambda f: f.coverage) if claims else None
+
+
 def check_answer(
     answer: str,
     passages: Sequence[Passage],
@@ -55,12 +62,12 @@ def check_answer(
     embedder: Embedder,
     judge_model: ChatModel,
     conversation_turns: Sequence[tuple[str, str]],
-    threshold: float,
-    window: int,
+    calibration: Calibration,
     judge_prompt: str | Prompt = "judge@1",
+    grounding_prompt: str | Prompt = "grounding@1",
     policy: CompliancePolicy | None = None,
 ) -> Verdict:
-    """Pass at tier 1 when every sentence is supported; otherwise let the judge decide, except:
+    """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
 
     * No passages at all: escalate ``NO_RELEVANT_ARTICLES`` at tier 1 (nothing to ground on).
     * A number, amount, percentage, date, time or duration that appears in no passage and
@@ -68,13 +75,19 @@ def check_answer(
       without asking the judge. Small judges miss number swaps ("30 days" for "7 days") that
       the fact check catches exactly, and a wrong figure is the costliest ungrounded answer (a
       refund promised outside policy), so the judge must not overrule it; and since its
-      verdict could not change the outcome, calling it would only add its latency (20-40 s
-      for the local 1.5B model) before the hand-off. A quantity only the customer's question
-      mentions ("Can I get a refund after 30 days?") is not evidence (tier 1 flags it) but not
-      a hard fail either: the answer may be "No, after 30 days it is too late", so the judge
-      decides, as it does for missing names and low similarity.
-    * The judge fails (outage, or no verdict after its one retry): escalate at tier 2 with
-      ``LLM_ERROR``, or ``MALFORMED_OUTPUT`` when the judge answered but not with a verdict.
+      verdict could not change the outcome, calling it would only add its latency before the
+      hand-off. A quantity only the customer's question mentions ("Can I get a refund after
+      30 days?") is not evidence (tier 1 flags it) but not a hard fail either: the answer may
+      be "No, after 30 days it is too late", so the judge decides.
+    * A flagged claim sharing less than ``calibration.coverage_floor`` of its content words
+      with the passages and the customer's words is a hard fail too: it is about something
+      the evidence does not mention, and a judge would only add latency.
+
+    Which judge: when a compliance rule fired, the rubric judge (``judge_prompt``: grounding,
+    coherence and compliance, each with a rationale); otherwise the grounding judge
+    (``grounding_prompt``), whose probability of "supported" must reach ``calibration.judge``.
+    A judge that fails (outage, or no verdict after its one retry) escalates at tier 2 with
+    ``LLM_ERROR``, or ``MALFORMED_OUTPUT`` when the judge answered but not with a verdict.
 
     A passing tier-2 verdict keeps the tier-1 flagged findings and the judge's verdict for the
     record. ``conversation_turns`` are (role, text) pairs; the customer's turns ("customer" or
@@ -89,8 +102,9 @@ def check_answer(
         answer,
         passages,
         embedder=embedder,
-        threshold=threshold,
-        window=window,
+        threshold=calibration.similarity,
+        min_coverage=calibration.coverage,
+        window=calibration.window,
         conversation=customer_turns,
     )
     findings = policy.check(answer) if policy is not None else []
@@ -100,24 +114,43 @@ def check_answer(
     quantities = _unsupported_quantities(
         flagged, [*(evidence_text(p) for p in passages), *customer_turns]
     )
+    weakest = _weakest(flagged)
+    hard_fail = ""
     if quantities:
+        hard_fail = f"fact check: {', '.join(quantities)} in no passage, not said by the customer"
+    elif weakest is not None and weakest.coverage < calibration.coverage_floor:
+        hard_fail = (
+            f"word check: {weakest.coverage:.0%} of the words of {weakest.sentence!r} are in the"
+            f" passages or the customer's words (below {calibration.coverage_floor:.0%})"
+        )
+    if hard_fail:
         return Verdict(
             outcome="escalate",
             reasons=[ReasonCode.UNGROUNDED],
             tier=1,
             flagged=flagged,
             compliance=findings,
-            detail=f"fact check: {', '.join(quantities)} in no passage, not said by the customer",
+            detail=hard_fail,
         )
+    conversation = format_conversation(conversation_turns)
     try:
-        judged = judge_answer(
-            judge_model,
-            conversation=format_conversation(conversation_turns),
-            passages=passages,
-            answer=answer,
-            prompt_ref=judge_prompt,
-            rubric=policy.rubric_text() if policy is not None else "",
-        )
+        if findings:
+            judged = judge_answer(
+                judge_model,
+                conversation=conversation,
+                passages=passages,
+                answer=answer,
+                prompt_ref=judge_prompt,
+                rubric=policy.rubric_text() if policy is not None else "",
+            )
+        else:
+            supported = grounding_probability(
+                judge_model,
+                conversation=conversation,
+                passages=passages,
+                answer=answer,
+                prompt_ref=grounding_prompt,
+            )
     except LLMError as exc:
         malformed = isinstance(exc, JudgeOutputError)
         code = ReasonCode.MALFORMED_OUTPUT if malformed else ReasonCode.LLM_ERROR
@@ -128,6 +161,20 @@ def check_answer(
             flagged=flagged,
             compliance=findings,
             detail=f"judge failed: {exc}",
+        )
+    if not findings:
+        verdict = Verdict(
+            outcome="pass", tier=2, flagged=flagged, grounding_probability=round(supported, 4)
+        )
+        if supported >= calibration.judge:
+            return verdict
+        return verdict.model_copy(
+            update={
+                "outcome": "escalate",
+                "reasons": [ReasonCode.UNGROUNDED],
+                "detail": f"grounding judge: {supported:.2f} likely supported,"
+                f" below {calibration.judge:.2f}",
+            }
         )
     if not judged.reasons:
         # The judge cleared it: a rule that fired was a false alarm (a policy the passages state).

@@ -64,6 +64,12 @@ def _value(text: str) -> Decimal | None:
         return None
 
 
+def number_word_value(word: str) -> str | None:
+    """The digits of one English number word ("two" is "2"), or None for any other word."""
+    value = _WORD_VALUES.get(word.lower())
+    return None if value is None else str(value)
+
+
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 

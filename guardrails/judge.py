@@ -1,4 +1,5 @@
-"""Tier 2: an LLM judge of grounding, coherence and compliance, with a rationale for each.
+"""Tier 2: an LLM judge of grounding, coherence and compliance, with a rationale for each;
+and a one-word grounding judge whose probability of "Yes" is the score the cascade thresholds.
 
 Small local models wrap JSON in prose or code fences and write booleans as strings, so the reply
 is read leniently: the first ``{...}`` object, criterion names in any case, "yes"/"pass"/"true"
@@ -92,3 +93,21 @@ def judge_answer(
     raise JudgeOutputError(
         f"judge {prompt.ref} gave no verdict twice; last reply: {reply.text!r:.200}"
     )
+
+
+def grounding_probability(
+    model: ChatModel,
+    *,
+    conversation: str,
+    passages: Sequence[Passage],
+    answer: str,
+    prompt_ref: str | Prompt = "grounding@1",
+) -> float:
+    """The judge's probability that every claim of ``answer`` is supported; LLMError if none."""
+    prompt = resolve_prompt(prompt_ref)
+    messages = prompt.render(
+        conversation=conversation.strip() or "(no earlier messages)",
+        passages=format_passages(passages) or "(no passages)",
+        answer=answer,
+    )
+    return model.option_probabilities(messages, ("Yes", "No"))["Yes"]

@@ -1,10 +1,13 @@
 """Tier 1: every answer sentence against sliding windows over the passages, plus a fact check.
 
 A sentence is supported when its best window (1 to ``window`` consecutive passage sentences, or
-of the customer's own statements) scores at least ``threshold`` in cosine similarity, and every
-fact it states (numbers, amounts, durations, dates, times, names) appears in the passages or in
-the customer's statements. The customer's questions are not evidence: "Can I get a refund after
-30 days?" must not ground "You can get a refund after 30 days." Sentences that claim nothing
+of the customer's own statements) scores at least ``threshold`` in cosine similarity, at least
+``min_coverage`` of its content words appear in the passages or the customer's statements (see
+guardrails/lexical.py), a negation in it ("not", "never", "can't") is also in that window (the
+words alone cannot tell "you can" from "you cannot"), and every fact it states (numbers,
+amounts, durations, dates, times, names) appears in the passages or the customer's words.
+The customer's questions are not evidence: "Can I get a refund after 30 days?" must not ground
+"You can get a refund after 30 days." Sentences that claim nothing
 (greetings, apologies, questions back to the customer) need no similar window, but the
 quantities they mention are still checked. One ``embed_batch`` call per check.
 """
@@ -21,6 +24,7 @@ import numpy.typing as npt
 
 from assistant.embeddings import Embedder
 from guardrails.facts import extract_facts, is_quantity, missing_facts
+from guardrails.lexical import coverage, vocabulary
 from guardrails.sentences import runs, split_sentences, windows
 from guardrails.verdict import SentenceFinding, Tier1Result
 from knowledge_base.articles import Passage
@@ -37,7 +41,9 @@ _COURTESY = re.compile(
     re.IGNORECASE,
 )
 _BARE_REPLY = re.compile(
-    r"^(?:yes|no|yep|nope|correct|right|exactly|not quite|unfortunately not|sadly not)[.!,]?$",
+    r"^(?:yes|no|yeah|yea|yep|nope|sure|absolutely|definitely|indeed|of course|correct|right"
+    r"|exactly|not quite|unfortunately not|sadly not|(?:yes,? )?(?:that's|that is|it's|it is) true"
+    r"|true)\s*[.!,]*$",
     re.IGNORECASE,
 )
 # A courtesy opener followed by one of these goes on to claim or promise something.
@@ -47,6 +53,13 @@ _CLAIM_MARKER = re.compile(
     r"|,\s*and\s+(?:i|we|you|your|it|the)\b",
     re.IGNORECASE,
 )
+_NEGATION = re.compile(
+    r"\b(?:not|never|no longer|nobody|nothing|nowhere|neither|nor|cannot|without)\b|n['\u2019]t\b",
+    re.IGNORECASE,
+)
+_LEADING_NO = re.compile(
+    r"^\s*no\s*[.!,]+\s*", re.IGNORECASE
+)  # "No, ..." answers; it negates nothing
 Basis = Literal["passage", "conversation", "claimless"]
 _MAX_COURTESY_WORDS = 16
 _MAX_LEAD_IN_WORDS = 8
@@ -77,8 +90,13 @@ def is_claimless(sentence: str) -> bool:
     )
 
 
+def negates(text: str) -> bool:
+    """Whether ``text`` says that something is not so (a leading "No," aside)."""
+    return bool(_NEGATION.search(_LEADING_NO.sub("", text)))
+
+
 def attach_bare_replies(sentences: Sequence[str]) -> list[str]:
-    """Join a bare "Yes." or "No." to the sentence after it (before it, when it comes last).
+    """Join a bare "Yes.", "No." or "Sure!" to the sentence after it (before, when it is last).
 
     On its own it matches no evidence; with its neighbour it is checked as the claim it makes.
     """
@@ -139,9 +157,19 @@ def _best(
 
 
 def _finding(
-    sentence: str, best: _Window | None, score: float, fact_sources: list[str], threshold: float
+    sentence: str,
+    best: _Window | None,
+    score: float,
+    fact_sources: list[str],
+    words: frozenset[str],
+    threshold: float,
+    min_coverage: float,
 ) -> SentenceFinding:
     claimless = is_claimless(sentence)
+    covered = coverage(sentence, words)
+    unmatched_negation = (
+        not claimless and negates(sentence) and not negates(best.text if best else "")
+    )
     missing = missing_facts(sentence, fact_sources)
     basis: Basis = "passage"
     if claimless:
@@ -154,8 +182,14 @@ def _finding(
         score=score,
         evidence=best.text if best else "",
         evidence_article_id=best.article_id if best else None,
+        coverage=covered,
+        unmatched_negation=unmatched_negation,
         missing_facts=missing,
-        supported=(claimless or score >= threshold) and not missing,
+        supported=(
+            (claimless or (score >= threshold and covered >= min_coverage))
+            and not unmatched_negation
+            and not missing
+        ),
         basis=basis,
     )
 
@@ -166,6 +200,7 @@ def check_support(
     *,
     embedder: Embedder,
     threshold: float,
+    min_coverage: float = 0.0,
     window: int = 2,
     conversation: Sequence[str] = (),
 ) -> Tier1Result:
@@ -181,9 +216,17 @@ def check_support(
         *(evidence_text(p) for p in passages),
         *(" ".join(turn) for turn in statements),
     ]
+    words = vocabulary(fact_sources)
     return Tier1Result(
         findings=[
-            _finding(sentence, *_best(row, evidence, n_passage, threshold), fact_sources, threshold)
+            _finding(
+                sentence,
+                *_best(row, evidence, n_passage, threshold),
+                fact_sources,
+                words,
+                threshold,
+                min_coverage,
+            )
             for sentence, row in zip(sentences, scores, strict=True)
         ]
     )

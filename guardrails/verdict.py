@@ -34,6 +34,10 @@ class SentenceFinding(BaseModel):
 
     sentence: str
     score: float
+    # The share of the sentence's content words found in the passages or the customer's words.
+    coverage: float = 1.0
+    # The sentence negates something ("not", "never") and its best evidence does not.
+    unmatched_negation: bool = False
     evidence: str = ""
     evidence_article_id: str | None = None
     missing_facts: list[str] = Field(default_factory=list)
@@ -85,6 +89,8 @@ class Verdict(BaseModel):
     tier: Literal[0, 1, 2] = 1
     flagged: list[SentenceFinding] = Field(default_factory=list)
     judge: JudgeVerdict | None = None
+    # The grounding judge's probability that every claim is supported (when it was asked).
+    grounding_probability: float | None = None
     # Compliance rules that fired on the answer (each with its own reason code).
     compliance: list[ComplianceFinding] = Field(default_factory=list)
     detail: str = ""

@@ -16,6 +16,7 @@ from assistant.llm.fake import FakeChatModel
 from assistant.pipeline import Assistant, PipelineConfig
 from assistant.settings import Settings
 from assistant.storage import Database
+from guardrails.calibration import Calibration
 from knowledge_base.articles import Article, Chunk, Passage
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -116,6 +117,10 @@ def answer_json(answer: str, citations: list[str], *, answerable: bool = True) -
     )
 
 
+# Thresholds for the hashing embedder: similarity alone at tier 1, an even-odds judge.
+FAKE_CALIBRATION = Calibration(similarity=0.3, coverage=0.0, coverage_floor=0.0, judge=0.5)
+
+
 def judge_json(*, grounding: bool = True, coherence: bool = True, compliance: bool = True) -> str:
     return json.dumps(
         {
@@ -159,7 +164,11 @@ def make_assistant(
             searcher=HybridSearcher(kb_store, embedder),
             classifier=classifier,
             config=PipelineConfig(
-                **{"min_retrieval_score": 0.1, "tier1_threshold": 0.3, **config}  # type: ignore[arg-type]
+                **{  # type: ignore[arg-type]
+                    "min_retrieval_score": 0.1,
+                    "guardrails_calibration": FAKE_CALIBRATION,
+                    **config,
+                }
             ),
         )
 

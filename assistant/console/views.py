@@ -50,9 +50,16 @@ def answer_segments(answer: str, flagged: list[dict[str, Any]]) -> list[Segment]
 
 
 def judge_rows(verdict: dict[str, Any]) -> list[tuple[str, bool, str]]:
-    """(criterion, ok, rationale) for each judge criterion, or nothing if the judge never ran."""
+    """(criterion, ok, rationale) for each judge criterion, or nothing if no judge ran.
+
+    The grounding judge gives one row: its probability that the answer is supported.
+    """
     judge = verdict.get("judge") or {}
     rows = []
+    supported = verdict.get("grounding_probability")
+    if supported is not None:
+        ok = verdict.get("outcome") == "pass" or "ungrounded" not in verdict.get("reasons", [])
+        rows.append(("grounding", ok, f"{supported:.0%} likely supported by the passages"))
     for name in ("grounding", "coherence", "compliance"):
         criterion = judge.get(name)
         if isinstance(criterion, dict):

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from assistant.errors import LLMError
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -51,6 +53,25 @@ class ChatModel(ABC):
     ) -> Completion:
         """Return the model's reply to ``messages`` (temperature 0, fixed seed)."""
 
+    @abstractmethod
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        """How likely the reply is to start with each one-word option, normalised over them.
+
+        A judge that needs a score rather than a word ("Yes" or "No") reads it from here: the
+        model's own next-token probabilities, with no text generated. Raises :class:`LLMError`
+        when the model gives none of the options any probability.
+        """
+
     def is_ready(self) -> bool:
         """Whether the model is loaded or its endpoint is reachable."""
         return True
+
+
+def normalise_options(mass: dict[str, float], model: str) -> dict[str, float]:
+    """``mass`` (probability per option) scaled to sum to 1; LLMError when it is all zero."""
+    total = sum(mass.values())
+    if total <= 0:
+        raise LLMError(f"{model} gave none of the options {sorted(mass)} any probability")
+    return {option: value / total for option, value in mass.items()}

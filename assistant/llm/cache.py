@@ -33,14 +33,23 @@ class CachingChatModel(ChatModel):
                 "CREATE TABLE IF NOT EXISTS completions (key TEXT PRIMARY KEY, completion TEXT)"
             )
 
-    def key(self, messages: Sequence[ChatMessage], *, max_tokens: int, json_mode: bool) -> str:
-        request = {
+    def key(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        json_mode: bool,
+        options: Sequence[str] = (),
+    ) -> str:
+        request: dict[str, object] = {
             "model": self.inner.name,
             "namespace": self.namespace,
             "messages": [m.model_dump() for m in messages],
             "max_tokens": max_tokens,
             "json_mode": json_mode,
         }
+        if options:  # a scoring request, not a completion
+            request["options"] = list(options)
         return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
     def complete(
@@ -66,6 +75,26 @@ class CachingChatModel(ChatModel):
                 (key, completion.model_dump_json()),
             )
         return completion
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        key = self.key(messages, max_tokens=0, json_mode=False, options=options)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT completion FROM completions WHERE key = ?", (key,)
+            ).fetchone()
+        if row is not None:
+            self.hits += 1
+            return {str(k): float(v) for k, v in json.loads(row[0]).items()}
+        probabilities = self.inner.option_probabilities(messages, options)
+        self.misses += 1
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO completions VALUES (?, ?)",
+                (key, json.dumps(probabilities)),
+            )
+        return probabilities
 
     def with_namespace(self, namespace: str) -> CachingChatModel:
         """The same cache file and model, another key space (each repeat of a run has its own)."""
@@ -109,6 +138,11 @@ class LazyModel(ChatModel):
         json_mode: bool = False,
     ) -> Completion:
         return self._get().complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        return self._get().option_probabilities(messages, options)
 
     def is_ready(self) -> bool:
         return self._model is None or self._model.is_ready()

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from assistant.errors import LLMError
-from assistant.llm.base import ChatMessage, ChatModel, Completion
+from assistant.llm.base import ChatMessage, ChatModel, Completion, normalise_options
 
 Responder = Callable[[Sequence[ChatMessage]], str]
 
@@ -15,6 +15,9 @@ class FakeChatModel(ChatModel):
     """Answers with queued replies first, then with ``responder``; records every call.
 
     A queued ``Exception`` instance is raised instead of answered, to simulate an outage.
+    Option probabilities come from the reply the same call would get: all the probability
+    goes to the option its first word names, or, when the reply is a number between 0 and 1,
+    that much to the first option and the rest to the others.
     """
 
     name = "fake"
@@ -27,6 +30,20 @@ class FakeChatModel(ChatModel):
     def enqueue(self, *replies: str | Exception) -> FakeChatModel:
         self._queue.extend(replies)
         return self
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        reply = self.complete(messages, max_tokens=1).text.strip()
+        try:
+            first = float(reply)
+        except ValueError:
+            word = reply.split()[0].strip(".,!:").lower() if reply else ""
+            mass = {option: float(option.lower() == word) for option in options}
+        else:
+            rest = (1 - first) / max(len(options) - 1, 1)
+            mass = {option: first if i == 0 else rest for i, option in enumerate(options)}
+        return normalise_options(mass, self.name)
 
     def complete(
         self,

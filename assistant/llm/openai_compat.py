@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import openai
 
 from assistant.errors import LLMError
-from assistant.llm.base import ChatMessage, ChatModel, Completion
+from assistant.llm.base import ChatMessage, ChatModel, Completion, normalise_options
+
+_TOP_LOGPROBS = 20
 
 
 class OpenAICompatModel(ChatModel):
@@ -52,6 +55,34 @@ class OpenAICompatModel(ChatModel):
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
         )
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        """From the first token's top log-probabilities (the endpoint must support logprobs)."""
+        try:
+            out = self._client.chat.completions.create(
+                model=self.name,
+                messages=[m.model_dump() for m in messages],  # type: ignore[misc]
+                temperature=0.0,
+                seed=self._seed,
+                max_tokens=1,
+                logprobs=True,
+                top_logprobs=_TOP_LOGPROBS,
+            )
+        except openai.OpenAIError as exc:
+            raise LLMError(f"OpenAI-compatible endpoint failed: {exc}") from exc
+        logprobs = out.choices[0].logprobs
+        if logprobs is None or not logprobs.content:
+            raise LLMError(f"{self.name} returned no logprobs: the endpoint must support them")
+        top = logprobs.content[0].top_logprobs
+        mass = {
+            option: sum(
+                math.exp(t.logprob) for t in top if t.token.strip().lower() == option.lower()
+            )
+            for option in options
+        }
+        return normalise_options(mass, self.name)
 
     def is_ready(self) -> bool:
         try:

@@ -19,11 +19,12 @@ from assistant.settings import Settings
 from evals.bench.runner import Run, RunConfig, Stopwatch, git_commit, make_run, run_cases
 from evals.cases import BenchmarkCase, load_cases
 from evals.retrieval import dataset_articles
+from guardrails.calibration import load_calibration
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
 
-PROMPT_FIELDS = ("answer", "judge", "condense")
+PROMPT_FIELDS = ("answer", "judge", "grounding", "condense")
 
 
 def parse_prompts(spec: str) -> dict[str, str]:
@@ -32,7 +33,8 @@ def parse_prompts(spec: str) -> dict[str, str]:
     for ref in (part.strip() for part in spec.split(",") if part.strip()):
         name, _ = parse_ref(ref)
         if name not in (*PROMPT_FIELDS, "score"):
-            raise ConfigurationError(f"unknown prompt {name!r}: use answer, judge, condense, score")
+            known = ", ".join((*PROMPT_FIELDS, "score"))
+            raise ConfigurationError(f"unknown prompt {name!r}: use {known}")
         prompts[name] = ref
     return prompts
 
@@ -42,6 +44,7 @@ def with_prompts(config: PipelineConfig, prompts: dict[str, str]) -> PipelineCon
         config,
         answer_prompt=prompts.get("answer", config.answer_prompt),
         judge_prompt=prompts.get("judge", config.judge_prompt),
+        grounding_prompt=prompts.get("grounding", config.grounding_prompt),
         condense_prompt=prompts.get("condense", config.condense_prompt),
     )
 
@@ -120,6 +123,7 @@ def run_benchmark(
         prompts={
             "answer": config.answer_prompt,
             "judge": config.judge_prompt,
+            "grounding": config.grounding_prompt,
             "condense": config.condense_prompt,
             **({"score": prompts.get("score", "score@1")} if judge_scores else {}),
         },
@@ -131,8 +135,9 @@ def run_benchmark(
             "min_retrieval_score": config.min_retrieval_score,
             "filter_confidence": config.filter_confidence,
             "condense": config.condense,
-            "tier1_threshold": config.tier1_threshold,
-            "tier1_window": config.tier1_window,
+            "guardrails": load_calibration(settings.guardrails_calibration).model_dump(
+                include={"similarity", "coverage", "coverage_floor", "judge", "window"}
+            ),
             "prompts_dir": str(settings.prompts_dir) if settings.prompts_dir else None,
         },
         repeat=repeat,

@@ -5,12 +5,15 @@ import pytest
 from assistant.embeddings import HashingEmbedder
 from assistant.errors import LLMError
 from assistant.llm.fake import FakeChatModel
+from guardrails.calibration import Calibration
 from guardrails.cascade import check_answer, format_conversation
+from guardrails.compliance import load_policy
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
 from tests.conftest import judge_json, make_passage
 
-THRESHOLD = 0.5
+CALIBRATION = Calibration(similarity=0.5, coverage=0.0, coverage_floor=0.0, judge=0.5)
+PROMISE = "Refunds must be requested within 7 days of delivery. We will refund you in full."
 REFUND_POLICY = make_passage(
     "ref-001",
     "Refunds must be requested within 7 days of delivery. Open Orders and tap Get Help.",
@@ -31,6 +34,8 @@ def check(
     *,
     passages: list[Passage] | None = None,
     turns: list[tuple[str, str]] | None = None,
+    calibration: Calibration = CALIBRATION,
+    with_policy: bool = False,
 ) -> Verdict:
     return check_answer(
         answer,
@@ -38,8 +43,8 @@ def check(
         embedder=HashingEmbedder(),
         judge_model=model,
         conversation_turns=turns or [("customer", "Can I get a refund for my order?")],
-        threshold=THRESHOLD,
-        window=2,
+        calibration=calibration,
+        policy=load_policy() if with_policy else None,
     )
 
 
@@ -81,7 +86,7 @@ def test_a_number_the_customer_gave_is_not_a_hard_fail() -> None:
 def test_a_number_only_the_customers_question_mentions_goes_to_the_judge() -> None:
     turns = [("customer", "Can I get a refund after 30 days?")]
     answer = "No, refunds must be requested within 7 days of delivery, not after 30 days."
-    model = FakeChatModel().enqueue(judge_json())
+    model = FakeChatModel().enqueue("Yes")
     verdict = check(answer, model, turns=turns)
     assert verdict.flagged[0].missing_facts == ["30 days"]
     assert (verdict.outcome, verdict.tier, len(model.calls)) == ("pass", 2, 1)
@@ -89,7 +94,7 @@ def test_a_number_only_the_customers_question_mentions_goes_to_the_judge() -> No
 
 def test_agreeing_with_the_customers_wrong_number_is_left_to_the_judge() -> None:
     turns = [("customer", "Can I get a refund after 30 days?")]
-    model = FakeChatModel().enqueue(judge_json(grounding=False))
+    model = FakeChatModel().enqueue("No")
     verdict = check("Yes, you can get a refund after 30 days.", model, turns=turns)
     assert (verdict.outcome, verdict.reasons, verdict.tier) == (
         "escalate",
@@ -99,15 +104,58 @@ def test_agreeing_with_the_customers_wrong_number_is_left_to_the_judge() -> None
 
 
 def test_judge_may_overrule_a_low_similarity_flag() -> None:
-    model = FakeChatModel().enqueue(judge_json())
+    model = FakeChatModel().enqueue("Yes")
     verdict = check(OFF_TOPIC, model)
     assert (verdict.outcome, verdict.tier, verdict.reasons) == ("pass", 2, [])
     assert [f.sentence for f in verdict.flagged] == ["Our office dog loves long walks."]
-    assert verdict.judge is not None
+    assert verdict.grounding_probability == 1.0
+    assert "Yes or No" in model.calls[0][-1].content  # the grounding judge, not the rubric one
+
+
+@pytest.mark.parametrize(
+    ("supported", "outcome"), [("0.49", "escalate"), ("0.5", "pass"), ("0.9", "pass")]
+)
+def test_the_grounding_judge_passes_at_its_calibrated_probability(
+    supported: str, outcome: str
+) -> None:
+    verdict = check(OFF_TOPIC, FakeChatModel().enqueue(supported))
+    assert (verdict.outcome, verdict.tier, verdict.grounding_probability) == (
+        outcome,
+        2,
+        float(supported),
+    )
+    if outcome == "escalate":
+        assert verdict.reasons == [ReasonCode.UNGROUNDED]
+        assert verdict.detail == "grounding judge: 0.49 likely supported, below 0.50"
+
+
+def test_a_claim_sharing_too_few_words_with_the_evidence_fails_at_tier_1() -> None:
+    model = FakeChatModel().enqueue("Yes")
+    strict = CALIBRATION.model_copy(update={"coverage": 0.8, "coverage_floor": 0.5})
+    verdict = check(OFF_TOPIC, model, calibration=strict)
+    assert (verdict.outcome, verdict.reasons, verdict.tier) == (
+        "escalate",
+        [ReasonCode.UNGROUNDED],
+        1,
+    )
+    (flagged,) = verdict.flagged
+    assert (flagged.sentence, flagged.coverage) == ("Our office dog loves long walks.", 0.0)
+    assert verdict.detail.startswith("word check: 0% of the words of 'Our office dog")
+    assert model.calls == []  # the judge could not change it
+
+
+def test_a_claim_between_the_floor_and_the_bar_goes_to_the_judge() -> None:
+    answer = "Refunds must be requested within 7 days of delivery by our office dog."
+    strict = CALIBRATION.model_copy(update={"coverage": 0.9, "coverage_floor": 0.5})
+    model = FakeChatModel().enqueue("No")
+    verdict = check(answer, model, calibration=strict)
+    (flagged,) = verdict.flagged
+    assert 0.5 <= flagged.coverage < 0.9
+    assert (verdict.outcome, verdict.tier, len(model.calls)) == ("escalate", 2, 1)
 
 
 def test_judge_may_overrule_a_missing_name() -> None:
-    model = FakeChatModel().enqueue(judge_json())
+    model = FakeChatModel().enqueue("Yes")
     verdict = check("Refunds must be requested within 7 days of delivery via Hoppa.", model)
     assert verdict.flagged[0].missing_facts == ["Hoppa"]
     assert (verdict.outcome, verdict.tier) == ("pass", 2)
@@ -121,16 +169,20 @@ def test_judge_may_overrule_a_missing_name() -> None:
         (judge_json(compliance=False), ReasonCode.NON_COMPLIANT),
     ],
 )
-def test_each_failed_criterion_maps_to_its_reason(reply: str, reason: ReasonCode) -> None:
-    verdict = check(OFF_TOPIC, FakeChatModel().enqueue(reply))
+def test_a_compliance_rule_sends_the_answer_to_the_rubric_judge(
+    reply: str, reason: ReasonCode
+) -> None:
+    verdict = check(PROMISE, FakeChatModel().enqueue(reply), with_policy=True)
     assert (verdict.outcome, verdict.reasons, verdict.tier) == ("escalate", [reason], 2)
-    assert verdict.flagged and verdict.judge is not None
+    assert verdict.judge is not None and verdict.grounding_probability is None
+    assert verdict.codes[-1] == "compensation_promise"
     assert verdict.detail.startswith(f"{reason}: ")
 
 
-def test_judge_outage_escalates_as_llm_error() -> None:
+@pytest.mark.parametrize("answer", [OFF_TOPIC, PROMISE])
+def test_judge_outage_escalates_as_llm_error(answer: str) -> None:
     model = FakeChatModel().enqueue(LLMError("model crashed"))
-    verdict = check(OFF_TOPIC, model)
+    verdict = check(answer, model, with_policy=True)
     assert (verdict.outcome, verdict.reasons, verdict.tier) == (
         "escalate",
         [ReasonCode.LLM_ERROR],
@@ -140,9 +192,19 @@ def test_judge_outage_escalates_as_llm_error() -> None:
     assert verdict.flagged and verdict.judge is None
 
 
+def test_a_grounding_judge_naming_neither_option_escalates_as_llm_error() -> None:
+    verdict = check(OFF_TOPIC, FakeChatModel().enqueue("Maybe"))
+    assert (verdict.outcome, verdict.reasons, verdict.tier) == (
+        "escalate",
+        [ReasonCode.LLM_ERROR],
+        2,
+    )
+    assert "none of the options" in verdict.detail
+
+
 def test_judge_malformed_twice_escalates_as_malformed_output() -> None:
     model = FakeChatModel().enqueue("all good", "still all good")
-    verdict = check(OFF_TOPIC, model)
+    verdict = check(PROMISE, model, with_policy=True)
     assert (verdict.reasons, verdict.tier) == ([ReasonCode.MALFORMED_OUTPUT], 2)
     assert len(model.calls) == 2
 
@@ -157,7 +219,7 @@ def test_the_customers_statements_ground_a_restatement(role: str) -> None:
 
 
 def test_earlier_assistant_turns_are_not_evidence() -> None:
-    model = FakeChatModel().enqueue(judge_json(grounding=False))
+    model = FakeChatModel().enqueue("No")
     turns = [("assistant", "Our office dog loves long walks."), ("customer", "Cute!")]
     verdict = check(OFF_TOPIC, model, turns=turns)
     assert verdict.reasons == [ReasonCode.UNGROUNDED]

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import pytest
 
 from assistant.embeddings import HashingEmbedder, Vectors
-from guardrails.tier1 import attach_bare_replies, check_support, is_claimless
+from guardrails.tier1 import attach_bare_replies, check_support, is_claimless, negates
 from guardrails.verdict import SentenceFinding
 from knowledge_base.articles import Passage
 from tests.conftest import make_passage
@@ -224,3 +224,73 @@ def test_without_passages_every_claim_is_unsupported() -> None:
     )
     (finding,) = result.findings
     assert (finding.supported, finding.score, finding.evidence) == (False, 0.0, "")
+
+
+def test_a_sentence_sharing_too_few_words_with_the_evidence_is_flagged_however_similar() -> None:
+    passage = make_passage("ref-001", "Refunds must be requested within 7 days of delivery.")
+    answer = "Refunds must be requested within 7 days of delivery by our office dog."
+    loose = check_support(answer, [passage], embedder=HashingEmbedder(), threshold=-1.0)
+    strict = check_support(
+        answer, [passage], embedder=HashingEmbedder(), threshold=-1.0, min_coverage=0.8
+    )
+    (finding,) = loose.findings
+    assert finding.coverage == 5 / 7  # refund request 7 day deliveri, not offic dog
+    assert loose.passed and not strict.passed
+
+
+def test_the_customers_words_count_towards_coverage() -> None:
+    passage = make_passage("ref-001", "Refunds must be requested within 7 days of delivery.")
+    answer = "Your cold burger can be refunded within 7 days of delivery."
+    alone = check_support(answer, [passage], embedder=HashingEmbedder(), threshold=-1.0)
+    told = check_support(
+        answer,
+        [passage],
+        embedder=HashingEmbedder(),
+        threshold=-1.0,
+        conversation=["My burger arrived cold."],
+    )
+    assert alone.findings[0].coverage < told.findings[0].coverage == 1.0
+
+
+@pytest.mark.parametrize(
+    "opener", ["Absolutely !", "Sure!", "Yeah.", "That's true.", "Yes, it is true."]
+)
+def test_an_interjection_opener_is_checked_with_the_claim_after_it(opener: str) -> None:
+    assert attach_bare_replies([opener, "Refunds take 7 days."]) == [
+        f"{opener} Refunds take 7 days."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("You cannot get a refund.", True),
+        ("Refunds aren't possible after 7 days.", True),
+        ("We never charge for it.", True),
+        ("No, refunds must be requested within 7 days.", False),  # the "No" answers a question
+        ("Refunds must be requested within 7 days.", False),
+        ("Notice the notification.", False),
+    ],
+)
+def test_negates(text: str, negated: bool) -> None:
+    assert negates(text) is negated
+
+
+def test_a_negation_its_evidence_does_not_state_is_flagged_however_similar() -> None:
+    passage = make_passage("ref-001", "Refunds can be requested within 7 days of delivery.")
+    flipped = check_support(
+        "Refunds cannot be requested within 7 days of delivery.",
+        [passage],
+        embedder=HashingEmbedder(),
+        threshold=-1.0,
+    )
+    (finding,) = flipped.findings
+    assert finding.unmatched_negation and not finding.supported
+    stated = make_passage("ref-002", "Refunds cannot be requested after 7 days of delivery.")
+    kept = check_support(
+        "Refunds cannot be requested after 7 days.",
+        [stated],
+        embedder=HashingEmbedder(),
+        threshold=-1.0,
+    )
+    assert kept.passed

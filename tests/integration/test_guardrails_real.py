@@ -1,18 +1,19 @@
-"""Tier 1 on the real all-MiniLM-L6-v2 embedder, at the shipped threshold."""
+"""Tier 1 on the real all-MiniLM-L6-v2 embedder, at the shipped (calibrated) thresholds."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.embeddings import MiniLMEmbedder
-from assistant.settings import Settings
+from guardrails.calibration import load_calibration
 from guardrails.tier1 import check_support
 from knowledge_base.articles import Passage
 from tests.conftest import make_passage
 
 pytestmark = pytest.mark.integration
 
-THRESHOLD = float(Settings.model_fields["tier1_threshold"].default)
+CALIBRATION = load_calibration()
+THRESHOLD = CALIBRATION.similarity
 
 
 def passage(article_id: str, text: str) -> Passage:

@@ -9,6 +9,7 @@ import pytest
 from assistant.conversation import Turn
 from assistant.errors import LLMError
 from assistant.llm.base import ChatMessage
+from assistant.llm.llama_cpp import LlamaCppModel
 from assistant.llm.openai_compat import OpenAICompatModel
 from assistant.services import build_model
 from assistant.settings import Settings
@@ -67,6 +68,27 @@ def test_settings_select_the_openai_adapter_and_it_completes_json(endpoint: str)
     )
     assert '"ok"' in completion.text
     assert completion.completion_tokens > 0
+
+
+YES_NO = ("Yes", "No")
+
+
+def ask(question: str) -> list[ChatMessage]:
+    return [
+        ChatMessage(role="system", content="Answer with one word: Yes or No."),
+        ChatMessage(role="user", content=f"{question} Answer Yes or No."),
+    ]
+
+
+def test_the_endpoint_and_the_embedded_model_give_the_same_option_probabilities(
+    endpoint: str, llama: LlamaCppModel
+) -> None:
+    remote = build_model(openai_settings(endpoint))
+    for question, likely in [("Is Paris the capital of France?", "Yes"), ("Is 7 above 30?", "No")]:
+        over_http = remote.option_probabilities(ask(question), YES_NO)
+        in_process = llama.option_probabilities(ask(question), YES_NO)
+        assert over_http[likely] > 0.8, (question, over_http)
+        assert over_http["Yes"] == pytest.approx(in_process["Yes"], abs=0.05), question
 
 
 def test_the_message_path_answers_through_the_endpoint(

@@ -12,8 +12,7 @@ def escalated_case(client: TestClient, model: FakeChatModel, text: str) -> tuple
     """A customer message whose answer fails the guardrail; returns (conversation, case)."""
     model.enqueue(
         answer_json("Loyal customers always get their refund approved.", ["ref-001"]),
-        '{"grounding": {"rationale": "no article says loyalty matters", "ok": false}, '
-        '"coherence": {"rationale": "", "ok": true}, "compliance": {"rationale": "", "ok": true}}',
+        "0.12",  # the grounding judge: 12% likely supported
     )
     cid = client.post("/v1/conversations", json={}).json()["id"]
     body = client.post(f"/v1/conversations/{cid}/messages", json={"text": text}).json()
@@ -39,7 +38,8 @@ def test_an_agent_lists_filters_claims_and_resolves_and_the_customer_sees_the_re
 
     detail = client.get(f"/v1/escalations/{case}", headers=alice).json()
     assert detail["verdict"]["flagged"]
-    assert detail["verdict"]["judge"]["grounding"]["rationale"].startswith("no article says")
+    assert detail["verdict"]["grounding_probability"] == 0.12
+    assert detail["verdict"]["detail"] == "grounding judge: 0.12 likely supported, below 0.50"
     assert detail["verdict"]["tier"] == 2
     assert detail["evidence"]["withheld_answer"].startswith("Loyal customers always")
     assert detail["evidence"]["passages"][0]["article_id"] == "ref-001"

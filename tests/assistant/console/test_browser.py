@@ -84,7 +84,7 @@ def test_an_agent_claims_and_answers_a_case_in_the_browser(
     model.enqueue(
         answer_json(
             "You can ask for a refund in the app. Loyal customers always get their refund "
-            "approved, whatever the deadline.",
+            "approved, whatever the deadline: we will refund you in full.",
             ["ref-001"],
         ),
         '{"grounding": {"rationale": "The refund article sets a 7-day deadline and says nothing '

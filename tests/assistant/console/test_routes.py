@@ -58,7 +58,8 @@ def test_the_case_page_highlights_flagged_sentences_beside_evidence_and_judge(
     evidence = finding["flagged"][0]["evidence"]
     assert evidence
     assert f"<blockquote>{html.escape(evidence)}</blockquote>" in page
-    assert "no article says loyalty matters" in page
+    assert "<b>grounding</b> fail: 12% likely supported by the passages" in page
+    assert "% of its words in the evidence" in page
     assert 'data-testid="claim"' in page
     assert 'data-testid="reply-form"' not in page  # not before claiming
 

@@ -25,7 +25,7 @@ experiments:
     active: false
     variants:
       a: {weight: 1}
-      b: {weight: 1, settings: {tier1_threshold: 0.5}}
+      b: {weight: 1, settings: {scope_threshold: 0.5}}
 """
 
 
@@ -46,9 +46,9 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         (
             "experiments: [{id: x, variants: {a: {weight: 1}, b: {weight: 1, settings: "
-            "{tier1_threshold: 0.7}}}}, {id: y, variants: {c: {weight: 1}, d: {weight: 1, "
-            "settings: {tier1_threshold: 0.5}}}}]",
-            "both change tier1_threshold",
+            "{scope_threshold: 0.7}}}}, {id: y, variants: {c: {weight: 1}, d: {weight: 1, "
+            "settings: {scope_threshold: 0.5}}}}]",
+            "both change scope_threshold",
         ),
         ("experiments: [{id: x, variants: {a: {weight: 0}, b: {weight: 0}}}]", "all weights"),
     ],

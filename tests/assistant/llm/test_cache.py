@@ -46,3 +46,13 @@ def test_failures_are_not_cached(tmp_path: Path) -> None:
         cached.complete(ASK)
     assert cached.complete(ASK).text == "fine"
     cached.close()
+
+
+def test_option_probabilities_are_cached_apart_from_completions(tmp_path: Path) -> None:
+    inner = FakeChatModel().enqueue("Yes", "0.3")
+    cached = CachingChatModel(inner, tmp_path / "c.sqlite")
+    assert cached.option_probabilities(ASK, ("Yes", "No")) == {"Yes": 1.0, "No": 0.0}
+    assert cached.option_probabilities(ASK, ("Yes", "No")) == {"Yes": 1.0, "No": 0.0}
+    assert cached.complete(ASK).text == "0.3"  # same messages, a completion: its own key
+    assert (cached.hits, cached.misses, len(inner.calls)) == (1, 2, 2)
+    cached.close()

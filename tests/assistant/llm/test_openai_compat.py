@@ -1,4 +1,5 @@
 import json
+import math
 
 import httpx
 import openai
@@ -58,3 +59,61 @@ def test_http_failures_become_llm_errors_and_readiness_is_false() -> None:
     with pytest.raises(LLMError, match="OpenAI-compatible endpoint failed"):
         model.complete([ChatMessage(role="user", content="hi")])
     assert model.is_ready() is False
+
+
+def logprob_reply(top: list[tuple[str, float]]) -> dict[str, object]:
+    first = {"token": top[0][0], "logprob": top[0][1], "bytes": None}
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "length",
+                "message": {"role": "assistant", "content": top[0][0]},
+                "logprobs": {
+                    "content": [
+                        {
+                            **first,
+                            "top_logprobs": [
+                                {"token": t, "logprob": lp, "bytes": None} for t, lp in top
+                            ],
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+
+
+def test_option_probabilities_come_from_the_first_tokens_logprobs() -> None:
+    seen: list[dict[str, object]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        top = [("Yes", math.log(0.6)), (" yes", math.log(0.1)), ("No", math.log(0.1))]
+        return httpx.Response(200, json=logprob_reply([*top, ("Maybe", math.log(0.2))]))
+
+    probabilities = model_with(httpx.MockTransport(handle)).option_probabilities(
+        [ChatMessage(role="user", content="ok?")], ("Yes", "No")
+    )
+    assert probabilities == pytest.approx({"Yes": 0.875, "No": 0.125})  # 0.7 and 0.1 of 0.8
+    assert (seen[0]["max_tokens"], seen[0]["logprobs"], seen[0]["top_logprobs"]) == (1, True, 20)
+
+
+def test_an_endpoint_without_logprobs_or_options_is_an_llm_error() -> None:
+    def without(request: httpx.Request) -> httpx.Response:
+        reply = logprob_reply([("Yes", 0.0)])
+        reply["choices"][0]["logprobs"] = None  # type: ignore[index]
+        return httpx.Response(200, json=reply)
+
+    ask = [ChatMessage(role="user", content="ok?")]
+    with pytest.raises(LLMError, match="no logprobs"):
+        model_with(httpx.MockTransport(without)).option_probabilities(ask, ("Yes", "No"))
+    elsewhere = httpx.MockTransport(
+        lambda r: httpx.Response(200, json=logprob_reply([("Hm", 0.0)]))
+    )
+    with pytest.raises(LLMError, match="none of the options"):
+        model_with(elsewhere).option_probabilities(ask, ("Yes", "No"))

@@ -1,0 +1,52 @@
+"""The guardrail thresholds, with the data and date they were calibrated on.
+
+They live in one YAML file (``guardrails/calibration.yaml`` unless ``TETHER_GUARDRAILS_CALIBRATION``
+points elsewhere), written by ``tether eval calibrate``, which tunes them on one labelled file and
+records where they came from; a team re-runs it on its own labelled answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.errors import ConfigurationError
+
+BUNDLED = Path(__file__).resolve().parent / "calibration.yaml"
+
+
+class Calibration(BaseModel):
+    """Tier 1 passes a sentence whose best evidence window is at least ``similarity`` similar and
+    which shares at least ``coverage`` of its content words with the evidence. A flagged
+    sentence sharing less than ``coverage_floor`` fails at tier 1; the others go to the grounding
+    judge, which passes the answer when its probability of "supported" is at least ``judge``.
+    """
+
+    similarity: float = Field(ge=-1.0, le=1.0)
+    coverage: float = Field(ge=0.0, le=1.0)
+    coverage_floor: float = Field(ge=0.0, le=1.0)
+    judge: float = Field(ge=0.0, le=1.0)
+    window: int = Field(default=2, ge=1)
+    # The cosine-only baseline's threshold, tuned on the same data (for the evaluation only).
+    baseline_similarity: float = Field(default=0.688, ge=-1.0, le=1.0)
+    calibrated_on: str = ""
+    date: str = ""
+    command: str = ""
+    dev_figures: dict[str, float] = Field(default_factory=dict)
+
+
+def load_calibration(path: Path | None = None) -> Calibration:
+    path = path or BUNDLED
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Calibration.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"guardrail calibration {path}: {exc}") from exc
+
+
+def save_calibration(calibration: Calibration, path: Path) -> None:
+    header = "# Written by `tether eval calibrate`; the thresholds and where they came from.\n"
+    body = yaml.safe_dump(calibration.model_dump(), sort_keys=False, allow_unicode=True)
+    path.write_text(header + body, encoding="utf-8")

@@ -1,0 +1,48 @@
+"""The grounding judge on the embedded model: probabilities read from llama.cpp's logits."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.llm.base import ChatMessage
+from assistant.llm.llama_cpp import LlamaCppModel
+from guardrails.judge import grounding_probability
+from tests.conftest import make_passage
+
+pytestmark = pytest.mark.integration
+
+REFUNDS = make_passage(
+    "ref-001",
+    "Refunds for missing or damaged items must be requested within 7 days of delivery. "
+    "Open Orders, select the order and tap Get Help.",
+)
+
+
+def test_option_probabilities_agree_with_what_the_model_then_writes(llama: LlamaCppModel) -> None:
+    ask = [
+        ChatMessage(role="system", content="Answer with one word: Yes or No."),
+        ChatMessage(role="user", content="Is Paris the capital of France? Answer Yes or No."),
+    ]
+    probabilities = llama.option_probabilities(ask, ("Yes", "No"))
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+    assert probabilities["Yes"] > 0.9
+    # scoring leaves the model in a state where generation still works
+    assert llama.complete(ask, max_tokens=2).text.strip().startswith("Yes")
+
+
+def test_a_faithful_answer_is_more_likely_supported_than_an_invented_one(
+    llama: LlamaCppModel,
+) -> None:
+    def supported(answer: str) -> float:
+        return grounding_probability(
+            llama,
+            conversation="Customer: My cake arrived crushed. Can I get a refund?",
+            passages=[REFUNDS],
+            answer=answer,
+        )
+
+    faithful = supported(
+        "Yes: request it within 7 days of delivery. Open Orders, select the order and tap Get Help."
+    )
+    invented = supported("Yes, and as a loyal customer you also get a free cake every month.")
+    assert faithful > 0.5 > invented, (faithful, invented)
