@@ -189,6 +189,7 @@ def eval_groundedness(
             embedder=MiniLMEmbedder(),
             model=_cached_model(settings) if mode in ("judge", "cascade") else None,
             calibration=load_calibration(settings.guardrails_calibration),
+            grounding_prompt=settings.grounding_prompt,
             limit=limit,
         )
     except (TetherError, OSError) as exc:
@@ -216,7 +217,10 @@ def eval_calibrate(
     target = out or settings.guardrails_calibration or BUNDLED
     try:
         calibration = groundedness.calibrate(
-            file, embedder=MiniLMEmbedder(), model=_cached_model(settings)
+            file,
+            embedder=MiniLMEmbedder(),
+            model=_cached_model(settings),
+            grounding_prompt=settings.grounding_prompt,
         )
         save_calibration(calibration, target)
     except (TetherError, OSError) as exc:

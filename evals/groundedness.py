@@ -123,7 +123,7 @@ def weakest_similarity(case: Case, embedder: Embedder) -> float:
     return float((vectors[: len(response)] @ vectors[len(response) :].T).max(axis=1).min())
 
 
-def _judge(model: ChatModel, case: Case) -> float:
+def _judge(model: ChatModel, case: Case, prompt: str) -> float:
     """The grounding judge's probability that the response is supported; 0 when it fails."""
     try:
         return grounding_probability(
@@ -131,6 +131,7 @@ def _judge(model: ChatModel, case: Case) -> float:
             conversation=format_conversation([("user", case.message)]),
             passages=[_passage(case.knowledge)],
             answer=case.response,
+            prompt_ref=prompt,
         )
     except LLMError:
         return 0.0  # a failed judge escalates in the product
@@ -146,6 +147,7 @@ def evaluate(
     embedder: Embedder,
     model: ChatModel | None,
     calibration: Calibration,
+    grounding_prompt: str = "grounding@2",
     limit: int | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
@@ -175,7 +177,7 @@ def evaluate(
             ).passed
         elif mode == "judge":
             assert model is not None
-            flag, reached_judge = _judge(model, case) < calibration.judge, True
+            flag, reached_judge = _judge(model, case, grounding_prompt) < calibration.judge, True
         else:
             assert model is not None
             outcome = check_answer(
@@ -185,6 +187,7 @@ def evaluate(
                 judge_model=model,
                 conversation_turns=[("user", case.message)],
                 calibration=calibration,
+                grounding_prompt=grounding_prompt,
             )
             flag, reached_judge = not outcome.passed, outcome.tier == 2
         flagged.append(flag)
@@ -201,7 +204,8 @@ def evaluate(
 class _Signals:
     """What the thresholds act on, for one case: computed once, then swept."""
 
-    # per claim: (similarity, coverage, unmatched negation, a fact in no evidence)
+    # per claim: (similarity, coverage, a flag that needs no threshold: an unmatched negation,
+    # a fact in no evidence, a yes/no answer to the customer's question)
     claims: tuple[tuple[float, float, bool, bool], ...]
     hard_fact: bool  # a quantity in no passage and not said by the customer
     baseline: float
@@ -209,7 +213,12 @@ class _Signals:
 
 
 def _signals(
-    case: Case, embedder: Embedder, model: ChatModel | None, *, window: int = 2
+    case: Case,
+    embedder: Embedder,
+    model: ChatModel | None,
+    *,
+    window: int = 2,
+    grounding_prompt: str = "grounding@2",
 ) -> _Signals:
     result = check_support(
         case.response,
@@ -221,13 +230,13 @@ def _signals(
     )
     return _Signals(
         claims=tuple(
-            (f.score, f.coverage, f.unmatched_negation, bool(f.missing_facts))
+            (f.score, f.coverage, f.unmatched_negation, bool(f.missing_facts) or f.answers_question)
             for f in result.findings
             if f.basis != "claimless"
         ),
         hard_fact=any(is_quantity(fact) for f in result.findings for fact in f.missing_facts),
         baseline=weakest_similarity(case, embedder),
-        judge=_judge(model, case) if model is not None else float("nan"),
+        judge=_judge(model, case, grounding_prompt) if model is not None else float("nan"),
     )
 
 
@@ -270,6 +279,7 @@ def calibrate(
     embedder: Embedder,
     model: ChatModel,
     window: int = 2,
+    grounding_prompt: str = "grounding@2",
     max_tier2: float = MAX_TIER2_SHARE,
     progress: bool = True,
 ) -> Calibration:
@@ -278,7 +288,7 @@ def calibrate(
     cases = load_cases(path)
     cached = CachedEmbedder(embedder)
     signals = [
-        _signals(case, cached, model)
+        _signals(case, cached, model, window=window, grounding_prompt=grounding_prompt)
         for case in tqdm(cases, desc=f"{path.stem} signals", disable=not progress)
     ]
     truth = [not case.grounded for case in cases]
@@ -310,7 +320,7 @@ def calibrate(
         baseline_similarity=baseline,
         calibrated_on=f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}",
         date=dt.date.today().isoformat(),
-        command=f"tether eval calibrate {path.name}",
+        command=f"tether eval calibrate {path.name} (grounding judge {grounding_prompt})",
         dev_figures={
             "balanced_accuracy": round(accuracy, 4),
             "tier2_share": round(-neg_share, 4),
@@ -324,7 +334,7 @@ _VARIANTS = [
     ("similarity only, window 1", 1, False, False, False),
     ("similarity only, window 2", 2, False, False, False),
     ("similarity only, window 3", 3, False, False, False),
-    ("+ fact check (window 2)", 2, False, False, True),
+    ("+ fact check, yes/no answers to the judge (window 2)", 2, False, False, True),
     ("+ negation", 2, False, True, True),
     ("+ word coverage (tier 1 as shipped)", 2, True, True, True),
     ("word coverage alone", 2, True, False, False),

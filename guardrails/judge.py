@@ -101,7 +101,7 @@ def grounding_probability(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str | Prompt = "grounding@1",
+    prompt_ref: str | Prompt = "grounding@2",
 ) -> float:
     """The judge's probability that every claim of ``answer`` is supported; LLMError if none."""
     prompt = resolve_prompt(prompt_ref)

@@ -5,7 +5,9 @@ of the customer's own statements) scores at least ``threshold`` in cosine simila
 ``min_coverage`` of its content words appear in the passages or the customer's statements (see
 guardrails/lexical.py), a negation in it ("not", "never", "can't") is also in that window (the
 words alone cannot tell "you can" from "you cannot"), and every fact it states (numbers,
-amounts, durations, dates, times, names) appears in the passages or the customer's words.
+amounts, durations, dates, times, names) appears in the passages or the customer's words. A
+"Yes, ..." or "No, ..." answering the customer's last question is never passed at tier 1: it
+affirms or denies the question, which its own words do not show; the judge decides.
 The customer's questions are not evidence: "Can I get a refund after 30 days?" must not ground
 "You can get a refund after 30 days." Sentences that claim nothing
 (greetings, apologies, questions back to the customer) need no similar window, but the
@@ -55,6 +57,13 @@ _CLAIM_MARKER = re.compile(
 )
 _NEGATION = re.compile(
     r"\b(?:not|never|no longer|nobody|nothing|nowhere|neither|nor|cannot|without)\b|n['\u2019]t\b",
+    re.IGNORECASE,
+)
+# A sentence opening with one of these answers the customer's yes/no question: its claim is the
+# question's proposition, which the sentence's own words do not state ("Yes, we both get it.").
+_VERDICT_OPENER = re.compile(
+    r"^\s*(?:yes|no|yeah|yea|yep|nope|sure|absolutely|definitely|indeed|of course|correct|right"
+    r"|exactly|not quite|unfortunately not|sadly not)\s*[.!,]",
     re.IGNORECASE,
 )
 _LEADING_NO = re.compile(
@@ -158,6 +167,7 @@ def _best(
 
 def _finding(
     sentence: str,
+    answers_question: bool,
     best: _Window | None,
     score: float,
     fact_sources: list[str],
@@ -184,10 +194,12 @@ def _finding(
         evidence_article_id=best.article_id if best else None,
         coverage=covered,
         unmatched_negation=unmatched_negation,
+        answers_question=answers_question,
         missing_facts=missing,
         supported=(
             (claimless or (score >= threshold and covered >= min_coverage))
             and not unmatched_negation
+            and not answers_question
             and not missing
         ),
         basis=basis,
@@ -217,10 +229,12 @@ def check_support(
         *(" ".join(turn) for turn in statements),
     ]
     words = vocabulary(fact_sources)
+    asked = bool(conversation) and "?" in conversation[-1]
     return Tier1Result(
         findings=[
             _finding(
                 sentence,
+                asked and bool(_VERDICT_OPENER.match(sentence)),
                 *_best(row, evidence, n_passage, threshold),
                 fact_sources,
                 words,

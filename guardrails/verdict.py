@@ -38,6 +38,8 @@ class SentenceFinding(BaseModel):
     coverage: float = 1.0
     # The sentence negates something ("not", "never") and its best evidence does not.
     unmatched_negation: bool = False
+    # It opens with "Yes," or "No," answering the customer's question (the judge must decide).
+    answers_question: bool = False
     evidence: str = ""
     evidence_article_id: str | None = None
     missing_facts: list[str] = Field(default_factory=list)

@@ -294,3 +294,26 @@ def test_a_negation_its_evidence_does_not_state_is_flagged_however_similar() -> 
         threshold=-1.0,
     )
     assert kept.passed
+
+
+def test_a_yes_answering_the_customers_question_goes_to_the_judge_not_past_it() -> None:
+    passage = make_passage("promo-002", "You and your friend each get a $10 reward.")
+    answer = "Yes, we both still get the $10 reward."
+    asked = check_support(
+        answer,
+        [passage],
+        embedder=HashingEmbedder(),
+        threshold=-1.0,
+        conversation=["She ordered a month after signing up. We both still get the $10, right?"],
+    )
+    (finding,) = asked.findings
+    assert finding.coverage == 1.0  # its words are all in the passage...
+    assert finding.answers_question and not asked.passed  # ...but it affirms the question
+    told = check_support(
+        answer,
+        [passage],
+        embedder=HashingEmbedder(),
+        threshold=-1.0,
+        conversation=["We both want the reward."],
+    )
+    assert told.passed  # no question asked: nothing to affirm
