@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from assistant.embeddings import Embedder, Vectors
@@ -324,6 +325,8 @@ def calibrate(
         dev_figures={
             "balanced_accuracy": round(accuracy, 4),
             "tier2_share": round(-neg_share, 4),
+            # how well the judge's probability alone ranks grounded above ungrounded responses
+            "judge_auc": round(float(roc_auc_score(truth, [-s.judge for s in signals])), 4),
             "cases": float(len(cases)),
         },
     )
