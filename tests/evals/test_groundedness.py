@@ -147,7 +147,9 @@ def test_calibration_tunes_every_threshold_and_records_its_source(tmp_path: Path
     assert calibration.dev_figures["balanced_accuracy"] == 1.0
     assert calibration.dev_figures["tier2_share"] <= 0.30
     assert calibration.calibrated_on.startswith("begin_dev.tsv sha256:")
-    assert calibration.date and calibration.command.startswith("tether eval calibrate begin_dev.tsv")
+    assert calibration.date and calibration.command.startswith(
+        "tether eval calibrate begin_dev.tsv"
+    )
     saved = tmp_path / "calibration.yaml"
     save_calibration(calibration, saved)
     assert load_calibration(saved) == calibration
