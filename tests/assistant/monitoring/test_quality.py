@@ -4,6 +4,8 @@ drift alerts for a planted shift and none for an unchanged stream, human calibra
 from __future__ import annotations
 
 import logging
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,8 +23,12 @@ PROMPT = resolve_prompt("monitor@1")
 
 
 def test_a_random_share_of_finished_conversations_is_judged_escalated_or_not(
-    database: Database,
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Sampling hashes conversation ids; seeded ids make the draw the same on every run (with
+    # fresh uuid4 ids the test failed now and then: seen once in a full unit run, 2026-11-22).
+    rng = random.Random(7)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))
     ids = simulate(database, start=NOW - timedelta(hours=30), hours=24, n=400, seed=1)
     model = FakeChatModel(responder=kind_judge)
     report = sample_and_judge(database, model, PROMPT, share=0.25, finished_minutes=30, now=NOW)
