@@ -159,8 +159,7 @@ def _cached_model(settings: Settings) -> ChatModel:
     from assistant.services import build_model, model_name
 
     return CachingChatModel(
-        LazyModel(model_name(settings), lambda: build_model(settings)),
-        settings.data_dir / "cache" / "llm.sqlite",
+        LazyModel(model_name(settings), lambda: build_model(settings)), settings.llm_cache_path
     )
 
 

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def llm_cache_path(self) -> Path:
+        """The response cache of benchmark and evaluation runs (never of live traffic)."""
+        return self.data_dir / "cache" / "llm.sqlite"
+
+    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tether.db'}"
 

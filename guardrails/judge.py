@@ -63,6 +63,18 @@ def parse_verdict(text: str) -> JudgeVerdict | None:
     return JudgeVerdict(grounding=grounding, coherence=coherence, compliance=compliance)
 
 
+def _render(
+    prompt: Prompt, conversation: str, passages: Sequence[Passage], answer: str, **extra: str
+) -> list[ChatMessage]:
+    """A judge prompt's messages, with placeholders for an empty conversation or passage list."""
+    return prompt.render(
+        conversation=conversation.strip() or "(no earlier messages)",
+        passages=format_passages(passages) or "(no passages)",
+        answer=answer,
+        **extra,
+    )
+
+
 def judge_answer(
     model: ChatModel,
     *,
@@ -74,12 +86,8 @@ def judge_answer(
 ) -> JudgeVerdict:
     """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
     prompt = resolve_prompt(prompt_ref)
-    messages = prompt.render(
-        conversation=conversation.strip() or "(no earlier messages)",
-        passages=format_passages(passages) or "(no passages)",
-        answer=answer,
-        **({"rubric": rubric or "- (no extra rules)"} if "rubric" in prompt.fields else {}),
-    )
+    extra = {"rubric": rubric or "- (no extra rules)"} if "rubric" in prompt.fields else {}
+    messages = _render(prompt, conversation, passages, answer, **extra)
     for _ in range(2):
         reply = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
         verdict = parse_verdict(reply.text)
@@ -104,10 +112,5 @@ def grounding_probability(
     prompt_ref: str | Prompt = "grounding@2",
 ) -> float:
     """The judge's probability that every claim of ``answer`` is supported; LLMError if none."""
-    prompt = resolve_prompt(prompt_ref)
-    messages = prompt.render(
-        conversation=conversation.strip() or "(no earlier messages)",
-        passages=format_passages(passages) or "(no passages)",
-        answer=answer,
-    )
+    messages = _render(resolve_prompt(prompt_ref), conversation, passages, answer)
     return model.option_probabilities(messages, ("Yes", "No"))["Yes"]

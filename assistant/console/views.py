@@ -58,7 +58,7 @@ def judge_rows(verdict: dict[str, Any]) -> list[tuple[str, bool, str]]:
     rows = []
     supported = verdict.get("grounding_probability")
     if supported is not None:
-        ok = verdict.get("outcome") == "pass" or "ungrounded" not in verdict.get("reasons", [])
+        ok = "ungrounded" not in verdict.get("reasons", [])  # a passing verdict has no reasons
         rows.append(("grounding", ok, f"{supported:.0%} likely supported by the passages"))
     for name in ("grounding", "coherence", "compliance"):
         criterion = judge.get(name)

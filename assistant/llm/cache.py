@@ -60,41 +60,40 @@ class CachingChatModel(ChatModel):
         json_mode: bool = False,
     ) -> Completion:
         key = self.key(messages, max_tokens=max_tokens, json_mode=json_mode)
-        with self._lock:
-            row = self._db.execute(
-                "SELECT completion FROM completions WHERE key = ?", (key,)
-            ).fetchone()
-        if row is not None:
-            self.hits += 1
-            return Completion.model_validate_json(row[0])
+        stored = self._get(key)
+        if stored is not None:
+            return Completion.model_validate_json(stored)
         completion = self.inner.complete(messages, max_tokens=max_tokens, json_mode=json_mode)
-        self.misses += 1
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO completions VALUES (?, ?)",
-                (key, completion.model_dump_json()),
-            )
+        self._put(key, completion.model_dump_json())
         return completion
 
     def option_probabilities(
         self, messages: Sequence[ChatMessage], options: Sequence[str]
     ) -> dict[str, float]:
         key = self.key(messages, max_tokens=0, json_mode=False, options=options)
+        stored = self._get(key)
+        if stored is not None:
+            return {str(k): float(v) for k, v in json.loads(stored).items()}
+        probabilities = self.inner.option_probabilities(messages, options)
+        self._put(key, json.dumps(probabilities))
+        return probabilities
+
+    def _get(self, key: str) -> str | None:
+        """The stored response under ``key`` (counted as a hit), or None."""
         with self._lock:
             row = self._db.execute(
                 "SELECT completion FROM completions WHERE key = ?", (key,)
             ).fetchone()
-        if row is not None:
-            self.hits += 1
-            return {str(k): float(v) for k, v in json.loads(row[0]).items()}
-        probabilities = self.inner.option_probabilities(messages, options)
+        if row is None:
+            return None
+        self.hits += 1
+        return str(row[0])
+
+    def _put(self, key: str, value: str) -> None:
+        """Store a response the inner model just gave (counted as a miss)."""
         self.misses += 1
         with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO completions VALUES (?, ?)",
-                (key, json.dumps(probabilities)),
-            )
-        return probabilities
+            self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?)", (key, value))
 
     def with_namespace(self, namespace: str) -> CachingChatModel:
         """The same cache file and model, another key space (each repeat of a run has its own)."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from assistant.errors import LLMError
 from assistant.llm.base import ChatMessage, ChatModel, Completion, normalise_options
@@ -27,6 +28,19 @@ class OpenAICompatModel(ChatModel):
         client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
         return cls(client, model=model, seed=seed)
 
+    def _create(self, messages: Sequence[ChatMessage], **options: Any) -> ChatCompletion:
+        """One chat completion at temperature 0 with the seed; endpoint failures are LLMErrors."""
+        try:
+            return self._client.chat.completions.create(
+                model=self.name,
+                messages=[m.model_dump() for m in messages],  # type: ignore[misc]
+                temperature=0.0,
+                seed=self._seed,
+                **options,
+            )
+        except openai.OpenAIError as exc:
+            raise LLMError(f"OpenAI-compatible endpoint failed: {exc}") from exc
+
     def complete(
         self,
         messages: Sequence[ChatMessage],
@@ -37,17 +51,7 @@ class OpenAICompatModel(ChatModel):
         kwargs: dict[str, Any] = {}
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
-        try:
-            out = self._client.chat.completions.create(
-                model=self.name,
-                messages=[m.model_dump() for m in messages],  # type: ignore[misc]
-                temperature=0.0,
-                seed=self._seed,
-                max_tokens=max_tokens,
-                **kwargs,
-            )
-        except openai.OpenAIError as exc:
-            raise LLMError(f"OpenAI-compatible endpoint failed: {exc}") from exc
+        out = self._create(messages, max_tokens=max_tokens, **kwargs)
         usage = out.usage
         return Completion(
             text=out.choices[0].message.content or "",
@@ -60,18 +64,7 @@ class OpenAICompatModel(ChatModel):
         self, messages: Sequence[ChatMessage], options: Sequence[str]
     ) -> dict[str, float]:
         """From the first token's top log-probabilities (the endpoint must support logprobs)."""
-        try:
-            out = self._client.chat.completions.create(
-                model=self.name,
-                messages=[m.model_dump() for m in messages],  # type: ignore[misc]
-                temperature=0.0,
-                seed=self._seed,
-                max_tokens=1,
-                logprobs=True,
-                top_logprobs=_TOP_LOGPROBS,
-            )
-        except openai.OpenAIError as exc:
-            raise LLMError(f"OpenAI-compatible endpoint failed: {exc}") from exc
+        out = self._create(messages, max_tokens=1, logprobs=True, top_logprobs=_TOP_LOGPROBS)
         logprobs = out.choices[0].logprobs
         if logprobs is None or not logprobs.content:
             raise LLMError(f"{self.name} returned no logprobs: the endpoint must support them")

@@ -82,7 +82,7 @@ def run_benchmark(
     ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
 
     inner = model or LazyModel(model_name(settings), lambda: build_model(settings))
-    cached = CachingChatModel(inner, settings.data_dir / "cache" / "llm.sqlite") if cache else None
+    cached = CachingChatModel(inner, settings.llm_cache_path) if cache else None
     config = with_prompts(pipeline_config(settings), prompts)
     taxonomy_path = folder / "taxonomy.yaml"
     if not taxonomy_path.is_file():
