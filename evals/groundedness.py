@@ -10,7 +10,7 @@ Modes (``tether eval groundedness FILE --mode ...``):
 * ``cosine``: the baseline: the weakest response sentence against its best knowledge sentence,
   MiniLM cosine, below ``baseline_similarity`` is flagged. Nothing else.
 * ``tier1``: the product's tier 1 alone (similarity over windows, word coverage, fact check).
-* ``judge``: the grounding judge on every response.
+* ``judge``: the grounding judge on every response, reading the whole knowledge snippet.
 * ``cascade``: the product's check, as the message path runs it: tier 1 passes or fails what it
   is sure of; the judge decides the rest.
 
@@ -124,13 +124,17 @@ def weakest_similarity(case: Case, embedder: Embedder) -> float:
     return float((vectors[: len(response)] @ vectors[len(response) :].T).max(axis=1).min())
 
 
-def _judge(model: ChatModel, case: Case, prompt: str) -> float:
-    """The grounding judge's probability that the response is supported; 0 when it fails."""
+def _judge(
+    model: ChatModel, case: Case, prompt: str, passages: Sequence[Passage] | None = None
+) -> float:
+    """The grounding judge's probability that the response is supported; 0 when it fails.
+
+    It reads ``passages`` (as the cascade does, tier 1's judge evidence), else the knowledge."""
     try:
         return grounding_probability(
             model,
             conversation=format_conversation([("user", case.message)]),
-            passages=[_passage(case.knowledge)],
+            passages=passages or [_passage(case.knowledge)],
             answer=case.response,
             prompt_ref=prompt,
         )
@@ -237,7 +241,11 @@ def _signals(
         ),
         hard_fact=any(is_quantity(fact) for f in result.findings for fact in f.missing_facts),
         baseline=weakest_similarity(case, embedder),
-        judge=_judge(model, case, grounding_prompt) if model is not None else float("nan"),
+        judge=(
+            _judge(model, case, grounding_prompt, result.judge_passages)
+            if model is not None
+            else float("nan")
+        ),
     )
 
 

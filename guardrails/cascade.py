@@ -86,6 +86,8 @@ def check_answer(
     Which judge: when a compliance rule fired, the rubric judge (``judge_prompt``: grounding,
     coherence and compliance, each with a rationale); otherwise the grounding judge
     (``grounding_prompt``), whose probability of "supported" must reach ``calibration.judge``.
+    The grounding judge reads, of the passages, only each claim's best windows (tier 1's
+    ``judge_passages``): handed whole articles, a small judge loses the sentence that matters.
     A judge that fails (outage, or no verdict after its one retry) escalates at tier 2 with
     ``LLM_ERROR``, or ``MALFORMED_OUTPUT`` when the judge answered but not with a verdict.
 
@@ -147,7 +149,7 @@ def check_answer(
             supported = grounding_probability(
                 judge_model,
                 conversation=conversation,
-                passages=passages,
+                passages=tier1.judge_passages or passages,
                 answer=answer,
                 prompt_ref=grounding_prompt,
             )

@@ -81,13 +81,18 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def spans(count: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of every run of 1 to ``size`` consecutive items of ``count``, shortest first."""
+    return [
+        (start, start + length)
+        for length in range(1, max(size, 1) + 1)
+        for start in range(count - length + 1)
+    ]
+
+
 def runs(sentences: Sequence[str], size: int) -> list[str]:
     """Every run of 1 to ``size`` consecutive ``sentences``, joined, shortest runs first."""
-    return [
-        " ".join(sentences[start : start + length])
-        for length in range(1, max(size, 1) + 1)
-        for start in range(len(sentences) - length + 1)
-    ]
+    return [" ".join(sentences[start:end]) for start, end in spans(len(sentences), size)]
 
 
 def windows(text: str, size: int) -> list[str]:

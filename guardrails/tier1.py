@@ -16,6 +16,7 @@ quantities they mention are still checked. One ``embed_batch`` call per check.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import numpy.typing as npt
 from assistant.embeddings import Embedder
 from guardrails.facts import extract_facts, is_quantity, missing_facts
 from guardrails.lexical import coverage, vocabulary
-from guardrails.sentences import runs, split_sentences, windows
+from guardrails.sentences import runs, spans, split_sentences
 from guardrails.verdict import SentenceFinding, Tier1Result
 from knowledge_base.articles import Passage
 
@@ -74,10 +75,17 @@ _MAX_COURTESY_WORDS = 16
 _MAX_LEAD_IN_WORDS = 8
 
 
+# The judge reads, of the passages, only each claim's best windows (see ``judge_evidence``).
+JUDGE_WINDOWS = 3
+_GAP = " … "
+
+
 @dataclass(frozen=True)
 class _Window:
     text: str
     article_id: str | None  # None: the customer's own words
+    passage: int = -1  # index of the passage it comes from (-1: the customer's words)
+    span: tuple[int, int] = (0, 0)  # its sentences in that passage, [start, end)
 
 
 def is_claimless(sentence: str) -> bool:
@@ -135,16 +143,21 @@ def evidence_text(passage: Passage) -> str:
 
 
 def _evidence_windows(
-    passages: Sequence[Passage], statements: list[list[str]], size: int
+    passages: Sequence[Passage], sentences: list[list[str]], statements: list[list[str]], size: int
 ) -> tuple[list[_Window], int]:
-    """Passage windows first, then windows over the customer's turns; and how many are passages."""
+    """Passage windows first, then windows over the customer's turns; and how many are passages.
+
+    ``sentences`` are those of each passage."""
     seen: set[str] = set()
     passage_windows: list[_Window] = []
-    for passage in passages:
-        for text in windows(passage.text, size):
+    for index, ours in enumerate(sentences):
+        for start, end in spans(len(ours), size):
+            text = " ".join(ours[start:end])
             if text not in seen:
                 seen.add(text)
-                passage_windows.append(_Window(text, passage.article_id))
+                passage_windows.append(
+                    _Window(text, passages[index].article_id, index, (start, end))
+                )
     turn_windows = [_Window(text, None) for turn in statements for text in runs(turn, size)]
     return [*passage_windows, *turn_windows], len(passage_windows)
 
@@ -206,6 +219,27 @@ def _finding(
     )
 
 
+def judge_evidence(
+    passages: Sequence[Passage], sentences: list[list[str]], chosen: Sequence[_Window]
+) -> list[Passage]:
+    """The passages cut down to the sentences of the ``chosen`` windows, in passage order, with
+    an ellipsis where sentences were left out; passages with none chosen are dropped."""
+    keep: dict[int, set[int]] = {}
+    for window in chosen:
+        keep.setdefault(window.passage, set()).update(range(*window.span))
+    focused = []
+    for index, passage in enumerate(passages):
+        marked = sorted(keep.get(index, ()))
+        if not marked:
+            continue
+        text = sentences[index][marked[0]]
+        for previous, current in itertools.pairwise(marked):
+            text += (" " if current == previous + 1 else _GAP) + sentences[index][current]
+        chunk = passage.chunk.model_copy(update={"text": text})
+        focused.append(passage.model_copy(update={"chunk": chunk}))
+    return focused
+
+
 def check_support(
     answer: str,
     passages: Sequence[Passage],
@@ -216,12 +250,17 @@ def check_support(
     window: int = 2,
     conversation: Sequence[str] = (),
 ) -> Tier1Result:
-    """One finding per answer sentence; ``conversation`` holds the customer's earlier turns."""
+    """One finding per answer sentence; ``conversation`` holds the customer's earlier turns.
+
+    The result also holds what the judge should read of the passages: for each claim (a
+    sentence that is not claimless), its ``JUDGE_WINDOWS`` most similar passage windows. A
+    small judge handed whole articles loses the sentence that matters among the others."""
     sentences = attach_bare_replies(split_sentences(answer))
     if not sentences:
         return Tier1Result(findings=[])
     statements = customer_statements(conversation)
-    evidence, n_passage = _evidence_windows(passages, statements, window)
+    passage_sentences = [split_sentences(p.text) for p in passages]
+    evidence, n_passage = _evidence_windows(passages, passage_sentences, statements, window)
     vectors = embedder.embed_batch([*sentences, *(w.text for w in evidence)])
     scores = vectors[: len(sentences)] @ vectors[len(sentences) :].T
     fact_sources = [
@@ -230,17 +269,25 @@ def check_support(
     ]
     words = vocabulary(fact_sources)
     asked = bool(conversation) and "?" in conversation[-1]
+    findings = [
+        _finding(
+            sentence,
+            asked and bool(_VERDICT_OPENER.match(sentence)),
+            *_best(row, evidence, n_passage, threshold),
+            fact_sources,
+            words,
+            threshold,
+            min_coverage,
+        )
+        for sentence, row in zip(sentences, scores, strict=True)
+    ]
+    chosen = [
+        evidence[int(at)]
+        for finding, row in zip(findings, scores, strict=True)
+        if finding.basis != "claimless"
+        for at in np.argsort(-row[:n_passage], kind="stable")[:JUDGE_WINDOWS]
+    ]
     return Tier1Result(
-        findings=[
-            _finding(
-                sentence,
-                asked and bool(_VERDICT_OPENER.match(sentence)),
-                *_best(row, evidence, n_passage, threshold),
-                fact_sources,
-                words,
-                threshold,
-                min_coverage,
-            )
-            for sentence, row in zip(sentences, scores, strict=True)
-        ]
+        findings=findings,
+        judge_passages=judge_evidence(passages, passage_sentences, chosen),
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from guardrails.compliance import ComplianceFinding
+from knowledge_base.articles import Passage
 
 
 class ReasonCode(StrEnum):
@@ -49,6 +50,8 @@ class SentenceFinding(BaseModel):
 
 class Tier1Result(BaseModel):
     findings: list[SentenceFinding]
+    # What a judge reads of the passages: each claim's best windows (guardrails/tier1.py).
+    judge_passages: list[Passage] = Field(default_factory=list)
 
     @property
     def flagged(self) -> list[SentenceFinding]:

@@ -233,3 +233,26 @@ def test_format_conversation_names_the_speakers() -> None:
     assert format_conversation(turns) == (
         "Customer: hi\nAssistant: hello\nAgent: Sam here\nCustomer: ok"
     )
+
+
+def test_the_grounding_judge_reads_the_claims_best_windows_not_whole_articles() -> None:
+    article = make_passage(
+        "ref-001",
+        "Refunds must be requested within 7 days of delivery. Our office is in Lisbon. "
+        "Parking is free on weekends. The office dog is called Biscuit. Lunch is at noon. "
+        "Open Orders and tap Get Help.",
+        title="Refund deadlines",
+    )
+    model = FakeChatModel().enqueue("Yes")
+    verdict = check(
+        "Refunds must be requested within 7 days. Tap Get Help.",
+        model,
+        passages=[article],
+        calibration=CALIBRATION.model_copy(update={"similarity": 0.99}),
+    )
+    assert (verdict.outcome, verdict.tier) == ("pass", 2)
+    (prompt,) = [m.content for m in model.calls[0] if m.role == "user"]
+    assert "Refunds must be requested within 7 days of delivery." in prompt
+    assert "Open Orders and tap Get Help." in prompt
+    assert "The office dog is called Biscuit." not in prompt
+    assert "weekends. \u2026 Lunch" in prompt  # the gap is marked

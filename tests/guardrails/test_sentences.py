@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from guardrails.sentences import runs, split_sentences, strip_citations, windows
+from guardrails.sentences import runs, spans, split_sentences, strip_citations, windows
 
 
 def test_splits_plain_sentences_on_final_punctuation() -> None:
@@ -84,3 +84,8 @@ def test_windows_longer_than_the_text_stop_at_the_whole_text() -> None:
 
 def test_runs_of_size_one_are_the_sentences() -> None:
     assert runs(["a.", "b."], 1) == ["a.", "b."]
+
+
+def test_spans_are_the_runs_positions() -> None:
+    assert spans(3, 2) == [(0, 1), (1, 2), (2, 3), (0, 2), (1, 3)]
+    assert spans(0, 2) == []

@@ -317,3 +317,35 @@ def test_a_yes_answering_the_customers_question_goes_to_the_judge_not_past_it() 
         conversation=["We both want the reward."],
     )
     assert told.passed  # no question asked: nothing to affirm
+
+
+def test_the_judge_reads_each_claims_best_windows_in_passage_order() -> None:
+    long = passage(
+        "ref-009",
+        "Refunds must be requested within 7 days of delivery. Our office is in Lisbon. "
+        "The office dog is called Biscuit. Parking is free on weekends. "
+        "Photos are required for damaged items.",
+    )
+    result = check_support(
+        "Refunds must be requested within 7 days. Photos are required for damaged items. Thanks!",
+        [INSTANT_PAY, long],
+        embedder=HashingEmbedder(),
+        threshold=THRESHOLD,
+        window=1,
+    )
+    assert [p.article_id for p in result.judge_passages] == ["pay-002", "ref-009"]
+    kept = result.judge_passages[1]
+    assert kept.chunk.title == long.chunk.title
+    # Three windows for each of two claims: the sentence no claim is near is left out, the gap
+    # marked, and the kept sentences stay in the passage's order.
+    assert kept.text == (
+        "Refunds must be requested within 7 days of delivery. … The office dog is called"
+        " Biscuit. Parking is free on weekends. Photos are required for damaged items."
+    )
+
+
+def test_a_claimless_answer_gives_the_judge_nothing_to_read() -> None:
+    result = check_support(
+        "Thanks for reaching out!", [REFUNDS], embedder=HashingEmbedder(), threshold=THRESHOLD
+    )
+    assert result.judge_passages == []
