@@ -38,7 +38,7 @@ from assistant.embeddings import Embedder, Vectors
 from assistant.errors import ConfigurationError, LLMError
 from assistant.llm.base import ChatModel
 from guardrails.calibration import Calibration, load_calibration
-from guardrails.cascade import check_answer, format_conversation
+from guardrails.cascade import answered_question, check_answer, format_conversation
 from guardrails.facts import is_quantity
 from guardrails.judge import grounding_probability
 from guardrails.sentences import split_sentences
@@ -125,11 +125,16 @@ def weakest_similarity(case: Case, embedder: Embedder) -> float:
 
 
 def _judge(
-    model: ChatModel, case: Case, prompt: str, passages: Sequence[Passage] | None = None
+    model: ChatModel,
+    case: Case,
+    prompt: str,
+    passages: Sequence[Passage] | None = None,
+    question: str = "",
 ) -> float:
     """The grounding judge's probability that the response is supported; 0 when it fails.
 
-    It reads ``passages`` (as the cascade does, tier 1's judge evidence), else the knowledge."""
+    It reads ``passages`` and ``question`` as the cascade passes them (tier 1's judge evidence,
+    the question a yes/no answers), else the whole knowledge."""
     try:
         return grounding_probability(
             model,
@@ -137,6 +142,7 @@ def _judge(
             passages=passages or [_passage(case.knowledge)],
             answer=case.response,
             prompt_ref=prompt,
+            question=question,
         )
     except LLMError:
         return 0.0  # a failed judge escalates in the product
@@ -152,7 +158,7 @@ def evaluate(
     embedder: Embedder,
     model: ChatModel | None,
     calibration: Calibration,
-    grounding_prompt: str = "grounding@2",
+    grounding_prompt: str = "grounding@3",
     limit: int | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
@@ -223,7 +229,7 @@ def _signals(
     model: ChatModel | None,
     *,
     window: int = 2,
-    grounding_prompt: str = "grounding@2",
+    grounding_prompt: str = "grounding@3",
 ) -> _Signals:
     result = check_support(
         case.response,
@@ -242,7 +248,13 @@ def _signals(
         hard_fact=any(is_quantity(fact) for f in result.findings for fact in f.missing_facts),
         baseline=weakest_similarity(case, embedder),
         judge=(
-            _judge(model, case, grounding_prompt, result.judge_passages)
+            _judge(
+                model,
+                case,
+                grounding_prompt,
+                result.judge_passages,
+                answered_question(result.findings, [case.message]),
+            )
             if model is not None
             else float("nan")
         ),
@@ -288,7 +300,7 @@ def calibrate(
     embedder: Embedder,
     model: ChatModel,
     window: int = 2,
-    grounding_prompt: str = "grounding@2",
+    grounding_prompt: str = "grounding@3",
     max_tier2: float = MAX_TIER2_SHARE,
     progress: bool = True,
 ) -> Calibration:

@@ -49,6 +49,13 @@ def _judge_notes(judged: JudgeVerdict) -> list[tuple[ReasonCode, str]]:
     return [(code, criterion.rationale) for code, criterion in criteria if not criterion.ok]
 
 
+def answered_question(flagged: Sequence[SentenceFinding], customer_turns: Sequence[str]) -> str:
+    """The customer's last turn when a flagged sentence says yes or no to it, else ""."""
+    if customer_turns and any(f.answers_question for f in flagged):
+        return customer_turns[-1]
+    return ""
+
+
 def _weakest(flagged: Sequence[SentenceFinding]) -> SentenceFinding | None:
     """The flagged claim sharing the fewest words with the evidence (claimless ones aside)."""
     claims = [f for f in flagged if f.basis != "claimless"]
@@ -64,7 +71,7 @@ def check_answer(
     conversation_turns: Sequence[tuple[str, str]],
     calibration: Calibration,
     judge_prompt: str | Prompt = "judge@1",
-    grounding_prompt: str | Prompt = "grounding@2",
+    grounding_prompt: str | Prompt = "grounding@3",
     policy: CompliancePolicy | None = None,
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
@@ -152,6 +159,7 @@ def check_answer(
                 passages=tier1.judge_passages or passages,
                 answer=answer,
                 prompt_ref=grounding_prompt,
+                question=answered_question(flagged, customer_turns),
             )
     except LLMError as exc:
         malformed = isinstance(exc, JudgeOutputError)

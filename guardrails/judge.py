@@ -109,8 +109,14 @@ def grounding_probability(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str | Prompt = "grounding@2",
+    prompt_ref: str | Prompt = "grounding@3",
+    question: str = "",
 ) -> float:
-    """The judge's probability that every claim of ``answer`` is supported; LLMError if none."""
-    messages = _render(resolve_prompt(prompt_ref), conversation, passages, answer)
+    """The judge's probability that every claim of ``answer`` is supported; LLMError if none.
+
+    ``question``: the customer's question that ``answer`` says yes or no to, for prompts that
+    show it (``{question}``) instead of the conversation."""
+    prompt = resolve_prompt(prompt_ref)
+    extra = {"question": question.strip() or "(none)"} if "question" in prompt.fields else {}
+    messages = _render(prompt, conversation, passages, answer, **extra)
     return model.option_probabilities(messages, ("Yes", "No"))["Yes"]

@@ -222,10 +222,8 @@ def test_earlier_assistant_turns_are_not_evidence() -> None:
     model = FakeChatModel().enqueue("No")
     turns = [("assistant", "Our office dog loves long walks."), ("customer", "Cute!")]
     verdict = check(OFF_TOPIC, model, turns=turns)
-    assert verdict.reasons == [ReasonCode.UNGROUNDED]
-    assert (
-        "Assistant: Our office dog loves long walks.\nCustomer: Cute!" in model.calls[0][-1].content
-    )
+    assert (verdict.reasons, verdict.tier) == ([ReasonCode.UNGROUNDED], 2)
+    assert [f.sentence for f in verdict.flagged] == ["Our office dog loves long walks."]
 
 
 def test_format_conversation_names_the_speakers() -> None:
@@ -256,3 +254,33 @@ def test_the_grounding_judge_reads_the_claims_best_windows_not_whole_articles() 
     assert "Open Orders and tap Get Help." in prompt
     assert "The office dog is called Biscuit." not in prompt
     assert "weekends. \u2026 Lunch" in prompt  # the gap is marked
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("Yes, we both get $10 when your friend orders.", "Do we both still get the $10?"),
+        ("Our office dog loves long walks.", "(none)"),
+    ],
+)
+def test_a_judge_without_the_conversation_sees_the_question_a_yes_or_no_answers(
+    answer: str, shown: str
+) -> None:
+    model = FakeChatModel().enqueue("0.3")
+    passage = make_passage("ref-002", "You and your friend both get $10 after their first order.")
+    check_answer(
+        answer,
+        [passage],
+        embedder=HashingEmbedder(),
+        judge_model=model,
+        conversation_turns=[
+            ("customer", "My friend signed up with my code."),
+            ("assistant", "Great!"),
+            ("customer", "Do we both still get the $10?"),
+        ],
+        calibration=CALIBRATION,
+        grounding_prompt="grounding@3",
+    )
+    (prompt,) = [m.content for m in model.calls[0] if m.role == "user"]
+    assert f"QUESTION THE REPLY ANSWERS (context only, not evidence): {shown}\n" in prompt
+    assert "My friend signed up" not in prompt  # the conversation itself is not shown
