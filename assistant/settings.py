@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # on (None: the bundled guardrails/calibration.yaml, written by `tether eval calibrate`).
     guardrails_calibration: Path | None = None
     # The one-word grounding judge asked when tier 1 flags an answer and no compliance rule fired.
-    grounding_prompt: str = "grounding@3"
+    grounding_prompt: str = "grounding@2"
 
     # Inputs, before generation: PII redacted before any model or log sees it; a message that
     # tries to instruct the assistant (prompt injection) goes to a person instead of the model.

@@ -158,7 +158,7 @@ def evaluate(
     embedder: Embedder,
     model: ChatModel | None,
     calibration: Calibration,
-    grounding_prompt: str = "grounding@3",
+    grounding_prompt: str = "grounding@2",
     limit: int | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
@@ -229,7 +229,7 @@ def _signals(
     model: ChatModel | None,
     *,
     window: int = 2,
-    grounding_prompt: str = "grounding@3",
+    grounding_prompt: str = "grounding@2",
 ) -> _Signals:
     result = check_support(
         case.response,
@@ -300,7 +300,7 @@ def calibrate(
     embedder: Embedder,
     model: ChatModel,
     window: int = 2,
-    grounding_prompt: str = "grounding@3",
+    grounding_prompt: str = "grounding@2",
     max_tier2: float = MAX_TIER2_SHARE,
     progress: bool = True,
 ) -> Calibration:

@@ -71,7 +71,7 @@ def check_answer(
     conversation_turns: Sequence[tuple[str, str]],
     calibration: Calibration,
     judge_prompt: str | Prompt = "judge@1",
-    grounding_prompt: str | Prompt = "grounding@3",
+    grounding_prompt: str | Prompt = "grounding@2",
     policy: CompliancePolicy | None = None,
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:

@@ -109,7 +109,7 @@ def grounding_probability(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str | Prompt = "grounding@3",
+    prompt_ref: str | Prompt = "grounding@2",
     question: str = "",
 ) -> float:
     """The judge's probability that every claim of ``answer`` is supported; LLMError if none.

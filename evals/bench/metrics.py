@@ -36,6 +36,9 @@ METRICS: dict[str, MetricSpec] = {
     "token_f1": MetricSpec("token-overlap F1 of the answer with the reference answer"),
     "correct_escalation": MetricSpec("escalated, on a case that must escalate"),
     "false_escalation": MetricSpec("escalated, on a case that should be answered", False),
+    "wrong_verdict": MetricSpec(
+        "answered with the opposite yes/no of the reference answer (see verdict_of)", False
+    ),
     **{
         f"judge_{m}": MetricSpec(f"LLM judge score for {m}, 1-5 scaled to 0-1")
         for m in JUDGE_METRICS
@@ -92,14 +95,41 @@ def ranking_metrics(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, flo
     }
 
 
+_YES = re.compile(r"^\W*(?:yes|yeah|yep|sure|absolutely|of course|correct|that's right)\b", re.I)
+_NO = re.compile(
+    r"^\W*(?:no(?! problem| worries)|nope|not (?:yet|quite|all|always|exactly)|unfortunately not"
+    r"|sadly not)\b",
+    re.IGNORECASE,
+)
+
+
+def verdict_of(text: str) -> bool | None:
+    """True for an answer opening with "Yes", False for one opening with "No" / "Not yet" /
+    "Not all", None when it opens with neither (a conditional "Not if ..." included)."""
+    if _YES.match(text):
+        return True
+    if _NO.match(text):
+        return False
+    return None
+
+
+def contradicts_reference(case: BenchmarkCase, outcome: CaseOutcome) -> bool:
+    """Answered "Yes" where the reference answer says "No", or the other way round: a wrong
+    answer shown to the customer, whatever else it got right (cited the gold article, say)."""
+    expected = verdict_of(case.reference_answer)
+    given = verdict_of(outcome.answer)
+    return outcome.answered and None not in (expected, given) and expected != given
+
+
 def case_passed(case: BenchmarkCase, outcome: CaseOutcome) -> bool:
-    """``escalate``: handed over. ``not_escalate``: answered. ``answer``: answered, and citing a
-    gold article when the case names any (an uncited answer cannot be checked by a person)."""
+    """``escalate``: handed over. ``not_escalate``: answered. ``answer``: answered without
+    contradicting the reference's yes or no, and citing a gold article when the case names any
+    (an uncited answer cannot be checked by a person)."""
     if case.expect == "escalate":
         return not outcome.answered
     if case.expect == "not_escalate":
         return outcome.answered
-    if not outcome.answered:
+    if not outcome.answered or contradicts_reference(case, outcome):
         return False
     return not case.gold_article_ids or any(c in case.gold_article_ids for c in outcome.citations)
 
@@ -128,6 +158,10 @@ def case_metrics(
         else None,
         "correct_escalation": float(not outcome.answered) if must_escalate else None,
         "false_escalation": None if must_escalate else float(not outcome.answered),
+        # Over the cases whose reference says yes or no; escalating one is not a wrong answer.
+        "wrong_verdict": None
+        if verdict_of(case.reference_answer) is None
+        else float(contradicts_reference(case, outcome)),
         "latency_ms": outcome.latency_ms,
         "tokens": float(outcome.tokens),
     }

@@ -157,5 +157,5 @@ def test_the_pipeline_config_comes_from_the_settings() -> None:
 
     config = pipeline_config(Settings(retrieval_k=9, answer_prompt="answer@1", condense="llm"))
     assert (config.retrieval_k, config.answer_prompt, config.condense) == (9, "answer@1", "llm")
-    assert config.grounding_prompt == Settings().grounding_prompt == "grounding@3"
+    assert config.grounding_prompt == Settings().grounding_prompt == "grounding@2"
     assert config.guardrails_calibration is None  # the bundled calibration file

@@ -224,6 +224,10 @@ def test_earlier_assistant_turns_are_not_evidence() -> None:
     verdict = check(OFF_TOPIC, model, turns=turns)
     assert (verdict.reasons, verdict.tier) == ([ReasonCode.UNGROUNDED], 2)
     assert [f.sentence for f in verdict.flagged] == ["Our office dog loves long walks."]
+    # grounding@2 shows the judge the conversation, as context that is not evidence
+    assert (
+        "Assistant: Our office dog loves long walks.\nCustomer: Cute!" in model.calls[0][-1].content
+    )
 
 
 def test_format_conversation_names_the_speakers() -> None:
