@@ -235,7 +235,9 @@ def _signals(
         case.response,
         [_passage(case.knowledge)],
         embedder=embedder,
-        threshold=1.1,  # every sentence "flagged": the sweep decides
+        # The customer's words win whenever they are closer, so the sweep's `score < similarity`
+        # flags exactly what tier 1 flags at that threshold.
+        threshold=-1.0,
         window=window,
         conversation=[case.message],
     )

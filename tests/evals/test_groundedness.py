@@ -193,3 +193,36 @@ def test_the_ablation_tunes_each_variant_on_dev_and_reports_every_file(tsv: Path
     assert all(0.0 <= float(r[tsv.stem]) <= 1.0 for r in rows)  # type: ignore[arg-type]
     shipped = next(r for r in rows if "as shipped" in str(r["variant"]))
     assert shipped[tsv.stem] == 1.0
+
+
+def test_the_calibration_sweep_decides_as_the_cascade_does(tmp_path: Path) -> None:
+    # grounded copies, inventions, and restatements of the customer's own words: what the sweep
+    # reports for the thresholds it picks is what `evaluate --mode cascade` measures with them
+    path = tmp_path / "begin_dev.tsv"
+    lines = ["model_name\tdata_source\tknowledge\tmessage\tresponse\tbegin_label"]
+    knowledge = "Refunds must be requested within seven days of delivery in the app."
+    statement = "My cat sleeps on the warm laptop every afternoon."
+    for i in range(10):
+        lines += [
+            f"m\ts\t{knowledge}\thi\tRefunds must be requested in the app.\tFully attributable",
+            f"m\ts\t{knowledge}\thi\tOur office dog {i} loves walks.\tNot fully attributable",
+            f"m\ts\t{knowledge}\t{statement}\tYour cat sleeps on the warm laptop every"
+            f" afternoon.\t{'Fully attributable' if i % 2 else 'Not fully attributable'}",
+        ]
+    path.write_text("\n".join(lines) + "\n")
+
+    def judge(messages: Sequence[ChatMessage]) -> str:
+        return "0.8" if "Refunds must" in messages[-1].content.split("REPLY:")[-1] else "0.3"
+
+    model = FakeChatModel(judge)
+    calibration = calibrate(path, embedder=HashingEmbedder(), model=model, progress=False)
+    measured = evaluate(
+        path,
+        mode="cascade",
+        embedder=HashingEmbedder(),
+        model=model,
+        calibration=calibration,
+        progress=False,
+    )
+    assert measured["balanced_accuracy"] == calibration.dev_figures["balanced_accuracy"]
+    assert measured["tier2_share"] == calibration.dev_figures["tier2_share"]
