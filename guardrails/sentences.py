@@ -93,8 +93,3 @@ def spans(count: int, size: int) -> list[tuple[int, int]]:
 def runs(sentences: Sequence[str], size: int) -> list[str]:
     """Every run of 1 to ``size`` consecutive ``sentences``, joined, shortest runs first."""
     return [" ".join(sentences[start:end]) for start, end in spans(len(sentences), size)]
-
-
-def windows(text: str, size: int) -> list[str]:
-    """Every run of 1 to ``size`` consecutive sentences of ``text``, shortest runs first."""
-    return runs(split_sentences(text), size)

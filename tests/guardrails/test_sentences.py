@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from guardrails.sentences import runs, spans, split_sentences, strip_citations, windows
+from guardrails.sentences import runs, spans, split_sentences, strip_citations
 
 
 def test_splits_plain_sentences_on_final_punctuation() -> None:
@@ -67,8 +67,8 @@ def test_empty_and_punctuation_only_text_has_no_sentences() -> None:
     assert split_sentences(" \n --- \n [ref-001] ") == []
 
 
-def test_windows_are_runs_of_one_to_size_sentences_shortest_first() -> None:
-    assert windows("A one. B two. C three.", 2) == [
+def test_runs_of_a_passages_sentences_are_one_to_size_long_shortest_first() -> None:
+    assert runs(split_sentences("A one. B two. C three."), 2) == [
         "A one.",
         "B two.",
         "C three.",
@@ -77,9 +77,9 @@ def test_windows_are_runs_of_one_to_size_sentences_shortest_first() -> None:
     ]
 
 
-def test_windows_longer_than_the_text_stop_at_the_whole_text() -> None:
-    assert windows("A one. B two.", 5) == ["A one.", "B two.", "A one. B two."]
-    assert windows("", 2) == []
+def test_runs_longer_than_the_text_stop_at_the_whole_text() -> None:
+    assert runs(split_sentences("A one. B two."), 5) == ["A one.", "B two.", "A one. B two."]
+    assert runs(split_sentences(""), 2) == []
 
 
 def test_runs_of_size_one_are_the_sentences() -> None:
