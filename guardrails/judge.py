@@ -64,14 +64,22 @@ def parse_verdict(text: str) -> JudgeVerdict | None:
 
 
 def _render(
-    prompt: Prompt, conversation: str, passages: Sequence[Passage], answer: str, **extra: str
+    prompt: Prompt,
+    conversation: str,
+    passages: Sequence[Passage],
+    answer: str,
+    *,
+    rubric: str = "",
+    question: str = "",
 ) -> list[ChatMessage]:
-    """A judge prompt's messages, with placeholders for an empty conversation or passage list."""
+    """A judge prompt's messages, with a placeholder for each empty field; a prompt uses the
+    fields it names (``{rubric}``, ``{question}``) and ignores the others."""
     return prompt.render(
         conversation=conversation.strip() or "(no earlier messages)",
         passages=format_passages(passages) or "(no passages)",
         answer=answer,
-        **extra,
+        rubric=rubric or "- (no extra rules)",
+        question=question.strip() or "(none)",
     )
 
 
@@ -86,8 +94,7 @@ def judge_answer(
 ) -> JudgeVerdict:
     """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
     prompt = resolve_prompt(prompt_ref)
-    extra = {"rubric": rubric or "- (no extra rules)"} if "rubric" in prompt.fields else {}
-    messages = _render(prompt, conversation, passages, answer, **extra)
+    messages = _render(prompt, conversation, passages, answer, rubric=rubric)
     for _ in range(2):
         reply = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
         verdict = parse_verdict(reply.text)
@@ -116,7 +123,7 @@ def grounding_probability(
 
     ``question``: the customer's question that ``answer`` says yes or no to, for prompts that
     show it (``{question}``) instead of the conversation."""
-    prompt = resolve_prompt(prompt_ref)
-    extra = {"question": question.strip() or "(none)"} if "question" in prompt.fields else {}
-    messages = _render(prompt, conversation, passages, answer, **extra)
+    messages = _render(
+        resolve_prompt(prompt_ref), conversation, passages, answer, question=question
+    )
     return model.option_probabilities(messages, ("Yes", "No"))["Yes"]
