@@ -43,10 +43,13 @@ _COURTESY = re.compile(
     r"|have a (?:great|good|nice|wonderful)|take care)\b",
     re.IGNORECASE,
 )
+# Words that say yes or no to the customer, and nothing else.
+_VERDICT_WORDS = (
+    r"yes|no|yeah|yea|yep|nope|sure|absolutely|definitely|indeed|of course|correct|right"
+    r"|exactly|not quite|unfortunately not|sadly not"
+)
 _BARE_REPLY = re.compile(
-    r"^(?:yes|no|yeah|yea|yep|nope|sure|absolutely|definitely|indeed|of course|correct|right"
-    r"|exactly|not quite|unfortunately not|sadly not|(?:yes,? )?(?:that's|that is|it's|it is) true"
-    r"|true)\s*[.!,]*$",
+    rf"^(?:{_VERDICT_WORDS}|(?:yes,? )?(?:that's|that is|it's|it is) true|true)\s*[.!,]*$",
     re.IGNORECASE,
 )
 # A courtesy opener followed by one of these goes on to claim or promise something.
@@ -62,11 +65,7 @@ _NEGATION = re.compile(
 )
 # A sentence opening with one of these answers the customer's yes/no question: its claim is the
 # question's proposition, which the sentence's own words do not state ("Yes, we both get it.").
-_VERDICT_OPENER = re.compile(
-    r"^\s*(?:yes|no|yeah|yea|yep|nope|sure|absolutely|definitely|indeed|of course|correct|right"
-    r"|exactly|not quite|unfortunately not|sadly not)\s*[.!,]",
-    re.IGNORECASE,
-)
+_VERDICT_OPENER = re.compile(rf"^\s*(?:{_VERDICT_WORDS})\s*[.!,]", re.IGNORECASE)
 _LEADING_NO = re.compile(
     r"^\s*no\s*[.!,]+\s*", re.IGNORECASE
 )  # "No, ..." answers; it negates nothing
@@ -75,7 +74,7 @@ _MAX_COURTESY_WORDS = 16
 _MAX_LEAD_IN_WORDS = 8
 
 
-# The judge reads, of the passages, only each claim's best windows (see ``judge_evidence``).
+# The judge reads, of the passages, only each claim's best windows (see ``_judge_evidence``).
 JUDGE_WINDOWS = 3
 _GAP = " … "
 
@@ -219,7 +218,7 @@ def _finding(
     )
 
 
-def judge_evidence(
+def _judge_evidence(
     passages: Sequence[Passage], sentences: list[list[str]], chosen: Sequence[_Window]
 ) -> list[Passage]:
     """The passages cut down to the sentences of the ``chosen`` windows, in passage order, with
@@ -289,5 +288,5 @@ def check_support(
     ]
     return Tier1Result(
         findings=findings,
-        judge_passages=judge_evidence(passages, passage_sentences, chosen),
+        judge_passages=_judge_evidence(passages, passage_sentences, chosen),
     )
