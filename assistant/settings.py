@@ -9,13 +9,15 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.pipeline.settings import PipelineSettings
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_KB = PACKAGE_ROOT / "knowledge_base" / "sample"
 CACHE_DIR = Path.home() / ".cache" / "tether"
 DEFAULT_MODEL = CACHE_DIR / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 
-class Settings(BaseSettings):
+class Settings(PipelineSettings, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TETHER_", env_file=".env", extra="ignore")
 
     # Where embedded state lives (Chroma directory, SQLite file).
@@ -43,45 +45,11 @@ class Settings(BaseSettings):
     # Conversation database (SQLAlchemy URL); empty means a SQLite file in data_dir.
     database_url: str = ""
 
-    # Retrieval.
-    retrieval_k: int = Field(default=6, ge=1, le=20)
-    max_sections: int = Field(default=4, ge=1, le=10)
-    min_retrieval_score: float = 0.30
+    # Issue classification: "unknown" below this confidence.
     classifier_threshold: float = Field(default=0.25, ge=0.0, le=1.0)
-    # Search only the predicted issue type's articles when the classifier is at least this sure.
-    filter_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
 
-    # The core issue of a multi-turn conversation: a rule with no model call (measured in the
-    # README), or an LLM rewrite with the condense prompt (one more model call per message).
-    condense: Literal["heuristic", "llm"] = "heuristic"
-    condense_prompt: str = "condense@1"
-
-    # Prompts, as "id@version" of files under assistant/prompts/.
-    answer_prompt: str = "answer@2"
-    judge_prompt: str = "judge@1"
-    # A folder of your own prompt versions (<id>/v<N>.yaml), looked up before the bundled ones.
-    prompts_dir: Path | None = None
-
-    # Guardrails: the tier-1 and judge thresholds, with the data and date they were calibrated
-    # on (None: the bundled guardrails/calibration.yaml, written by `tether eval calibrate`).
-    guardrails_calibration: Path | None = None
-    # The one-word grounding judge asked when tier 1 flags an answer and no compliance rule fired.
-    grounding_prompt: str = "grounding@2"
-
-    # Inputs, before generation: PII redacted before any model or log sees it; a message that
-    # tries to instruct the assistant (prompt injection) goes to a person instead of the model.
-    redact_pii: bool = True
-    screen_injection: bool = True
-    # The compliance policy: rules with reason codes and the judge's rubric (None: the bundled
-    # guardrails/compliance.yaml).
-    compliance_policy: Path | None = None
-    # Out of scope: an unknown issue type whose best passage is less similar than this has
-    # nothing to do with the business; decline it politely or hand it over. 0 turns it off.
-    # 0.31 was chosen on 2026-11-22 on the dev split of XSTest prompts (out of scope) and the
-    # golden questions (in scope) by `python -m evals.scope`; on the test split it catches 59%
-    # of the XSTest prompts and flags none of the 44 in-scope questions.
-    out_of_scope: Literal["escalate", "decline"] = "escalate"
-    scope_threshold: float = Field(default=0.31, ge=0.0, le=1.0)
+    # The message path's settings (retrieval, prompts, guardrails, input screens, scope) are
+    # inherited from PipelineSettings (assistant/pipeline/settings.py), under the same names.
 
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"

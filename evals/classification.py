@@ -7,9 +7,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from assistant.classify import IssueClassifier
-from assistant.embeddings import Embedder, MiniLMEmbedder
-from assistant.errors import ConfigurationError
+from assistant.pipeline.classify import IssueClassifier
+from assistant.wiring import build_embedder
+from core.embeddings import Embedder
+from core.errors import ConfigurationError
 from evals.report import figures_table, table
 
 
@@ -27,7 +28,7 @@ def run(folder: Path, *, embedder: Embedder | None = None) -> dict[str, float]:
     train_texts, train_labels = read_labelled(folder / "train.csv")
     test_texts, test_labels = read_labelled(folder / "test.csv")
     start = time.perf_counter()
-    classifier = IssueClassifier(embedder or MiniLMEmbedder()).fit(train_texts, train_labels)
+    classifier = IssueClassifier(embedder or build_embedder()).fit(train_texts, train_labels)
     fitted = time.perf_counter()
     predicted = classifier.predict(test_texts)
     done = time.perf_counter()

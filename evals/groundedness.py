@@ -34,15 +34,19 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
-from assistant.embeddings import Embedder, Vectors
-from assistant.errors import ConfigurationError, LLMError
-from assistant.llm.base import ChatModel
+from core.conversation import SPEAKERS, Turn, transcript
+from core.embeddings import Embedder, Vectors
+from core.errors import ConfigurationError, LLMError
+from core.llm.base import ChatModel
+from core.prompts import Prompt
 from guardrails.calibration import Calibration, load_calibration
-from guardrails.cascade import answered_question, check_answer, format_conversation
+from guardrails.cascade import answered_question, check_answer, measure
+from guardrails.decision import JudgeSignal, Signals, decide
 from guardrails.facts import is_quantity
 from guardrails.judge import grounding_probability
 from guardrails.sentences import split_sentences
 from guardrails.tier1 import check_support
+from guardrails.verdict import SentenceFinding
 from knowledge_base.articles import Chunk, Passage
 
 BEGIN_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "begin"
@@ -124,10 +128,15 @@ def weakest_similarity(case: Case, embedder: Embedder) -> float:
     return float((vectors[: len(response)] @ vectors[len(response) :].T).max(axis=1).min())
 
 
+def _customer(case: Case) -> list[Turn]:
+    """The BEGIN message, as the customer's turn."""
+    return [Turn(role="customer", text=case.message)]
+
+
 def _judge(
     model: ChatModel,
     case: Case,
-    prompt: str,
+    prompt: Prompt,
     passages: Sequence[Passage] | None = None,
     question: str = "",
 ) -> float:
@@ -138,10 +147,10 @@ def _judge(
     try:
         return grounding_probability(
             model,
-            conversation=format_conversation([("user", case.message)]),
+            conversation=transcript(_customer(case), SPEAKERS),
             passages=passages or [_passage(case.knowledge)],
             answer=case.response,
-            prompt_ref=prompt,
+            prompt=prompt,
             question=question,
         )
     except LLMError:
@@ -158,7 +167,8 @@ def evaluate(
     embedder: Embedder,
     model: ChatModel | None,
     calibration: Calibration,
-    grounding_prompt: str = "grounding@2",
+    grounding_prompt: Prompt,
+    judge_prompt: Prompt,
     limit: int | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
@@ -196,8 +206,9 @@ def evaluate(
                 passages,
                 embedder=embedder,
                 judge_model=model,
-                conversation_turns=[("user", case.message)],
+                conversation=_customer(case),
                 calibration=calibration,
+                judge_prompt=judge_prompt,
                 grounding_prompt=grounding_prompt,
             )
             flag, reached_judge = not outcome.passed, outcome.tier == 2
@@ -212,84 +223,56 @@ def evaluate(
 
 
 @dataclass(frozen=True)
-class _Signals:
-    """What the thresholds act on, for one case: computed once, then swept."""
+class _Measured:
+    """What the thresholds act on, for one case: measured once, then decided under each."""
 
-    # per claim: (similarity, coverage, a flag that needs no threshold: an unmatched negation,
-    # a fact in no evidence, a yes/no answer to the customer's question)
-    claims: tuple[tuple[float, float, bool, bool], ...]
-    hard_fact: bool  # a quantity in no passage and not said by the customer
+    signals: Signals  # tier 1's, and the judge's probability (0 when it failed)
     baseline: float
-    judge: float  # nan when no judge was asked
 
 
-def _signals(
+def _measure(
     case: Case,
     embedder: Embedder,
     model: ChatModel | None,
     *,
     window: int = 2,
-    grounding_prompt: str = "grounding@2",
-) -> _Signals:
+    grounding_prompt: Prompt | None = None,
+) -> _Measured:
+    passages = [_passage(case.knowledge)]
     result = check_support(
         case.response,
-        [_passage(case.knowledge)],
+        passages,
         embedder=embedder,
-        # The customer's words win whenever they are closer, so the sweep's `score < similarity`
-        # flags exactly what tier 1 flags at that threshold.
+        # The customer's words win whenever they are closer, so deciding at a similarity
+        # threshold flags exactly what tier 1 flags at that threshold.
         threshold=-1.0,
         window=window,
         conversation=[case.message],
     )
-    return _Signals(
-        claims=tuple(
-            (f.score, f.coverage, f.unmatched_negation, bool(f.missing_facts) or f.answers_question)
-            for f in result.findings
-            if f.basis != "claimless"
-        ),
-        hard_fact=any(is_quantity(fact) for f in result.findings for fact in f.missing_facts),
-        baseline=weakest_similarity(case, embedder),
-        judge=(
-            _judge(
-                model,
-                case,
-                grounding_prompt,
-                result.judge_passages,
-                answered_question(result.findings, [case.message]),
-            )
-            if model is not None
-            else float("nan")
-        ),
-    )
+    signals = measure(result, passages, [case.message])
+    if model is not None and grounding_prompt is not None:
+        probability = _judge(
+            model,
+            case,
+            grounding_prompt,
+            result.judge_passages,
+            answered_question(result.findings, [case.message]),
+        )
+        signals = signals.model_copy(update={"judge": JudgeSignal(probability=probability)})
+    return _Measured(signals=signals, baseline=weakest_similarity(case, embedder))
 
 
-def _weak(
-    s: _Signals, similarity: float, coverage: float, *, negation: bool = True, facts: bool = True
-) -> list[float]:
-    """The coverage of each claim tier 1 flags."""
-    return [
-        cov
-        for sim, cov, neg, missing in s.claims
-        if sim < similarity or cov < coverage or (negation and neg) or (facts and missing)
-    ]
+def _outcomes(measured: Sequence[_Measured], calibration: Calibration) -> tuple[list[bool], float]:
+    """(flagged per case, share that reached the judge) under these thresholds, decided by
+    :func:`guardrails.decision.decide`, as the product decides."""
+    verdicts = [decide(m.signals, calibration) for m in measured]
+    judged = sum(v.tier == 2 for v in verdicts)
+    return [not v.passed for v in verdicts], judged / max(len(measured), 1)
 
 
-def _outcomes(
-    signals: Sequence[_Signals], similarity: float, coverage: float, floor: float, judge: float
-) -> tuple[list[bool], float]:
-    """(flagged per case, share that reached the judge) under these thresholds, as
-    :func:`guardrails.cascade.check_answer` decides."""
-    flagged, judged = [], 0
-    for s in signals:
-        weak = _weak(s, similarity, coverage)
-        if not weak and not s.hard_fact:
-            flagged.append(False)
-        elif s.hard_fact or min(weak) < floor:
-            flagged.append(True)
-        else:
-            judged += 1
-            flagged.append(s.judge < judge)
-    return flagged, judged / max(len(signals), 1)
+def _probability(measured: _Measured) -> float:
+    judge = measured.signals.judge
+    return judge.probability if judge is not None and judge.probability is not None else 0.0
 
 
 def _grid(low: float, high: float, step: float) -> list[float]:
@@ -301,8 +284,8 @@ def calibrate(
     *,
     embedder: Embedder,
     model: ChatModel,
+    grounding_prompt: Prompt,
     window: int = 2,
-    grounding_prompt: str = "grounding@2",
     max_tier2: float = MAX_TIER2_SHARE,
     progress: bool = True,
 ) -> Calibration:
@@ -310,22 +293,34 @@ def calibrate(
     ``max_tier2`` of its cases; ties go to fewer judge calls, then to lower thresholds."""
     cases = load_cases(path)
     cached = CachedEmbedder(embedder)
-    signals = [
-        _signals(case, cached, model, window=window, grounding_prompt=grounding_prompt)
+    measured = [
+        _measure(case, cached, model, window=window, grounding_prompt=grounding_prompt)
         for case in tqdm(cases, desc=f"{path.stem} signals", disable=not progress)
     ]
     truth = [not case.grounded for case in cases]
     baseline = max(
         _grid(0.3, 0.9, 0.005),
-        key=lambda t: (_metrics(truth, [s.baseline < t for s in signals])["balanced_accuracy"], -t),
+        key=lambda t: (
+            _metrics(truth, [m.baseline < t for m in measured])["balanced_accuracy"],
+            -t,
+        ),
     )
+    grid = [
+        (similarity, coverage, floor, judge)
+        for similarity, coverage, floor, judge in itertools.product(
+            _grid(0.3, 0.8, 0.05),
+            _grid(0.5, 1.0, 0.05),
+            _grid(0.0, 0.9, 0.05),
+            _grid(0.05, 0.95, 0.05),
+        )
+        if floor <= coverage
+    ]
     best: tuple[tuple[float, float], tuple[float, float, float, float]] | None = None
-    for similarity, coverage, floor, judge in itertools.product(
-        _grid(0.3, 0.8, 0.05), _grid(0.5, 1.0, 0.05), _grid(0.0, 0.9, 0.05), _grid(0.05, 0.95, 0.05)
-    ):
-        if floor > coverage:
-            continue
-        flagged, share = _outcomes(signals, similarity, coverage, floor, judge)
+    for similarity, coverage, floor, judge in tqdm(grid, desc="thresholds", disable=not progress):
+        thresholds = Calibration(
+            similarity=similarity, coverage=coverage, coverage_floor=floor, judge=judge
+        )
+        flagged, share = _outcomes(measured, thresholds)
         if share > max_tier2:
             continue
         score = (_metrics(truth, flagged)["balanced_accuracy"], -share)
@@ -343,12 +338,14 @@ def calibrate(
         baseline_similarity=baseline,
         calibrated_on=f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}",
         date=dt.date.today().isoformat(),
-        command=f"tether eval calibrate {path.name} (grounding judge {grounding_prompt})",
+        command=f"tether eval calibrate {path.name} (grounding judge {grounding_prompt.ref})",
         dev_figures={
             "balanced_accuracy": round(accuracy, 4),
             "tier2_share": round(-neg_share, 4),
             # how well the judge's probability alone ranks grounded above ungrounded responses
-            "judge_auc": round(float(roc_auc_score(truth, [-s.judge for s in signals])), 4),
+            "judge_auc": round(
+                float(roc_auc_score(truth, [-_probability(m) for m in measured])), 4
+            ),
             "cases": float(len(cases)),
         },
     )
@@ -366,30 +363,46 @@ _VARIANTS = [
 ]
 
 
-def _tier1_flags(
-    signals: Sequence[_Signals],
+def _tier1_flag(
+    findings: Sequence[SentenceFinding],
     similarity: float,
     coverage: float,
     *,
     negation: bool,
     facts: bool,
-) -> list[bool]:
-    return [
-        bool(_weak(s, similarity, coverage, negation=negation, facts=facts))
-        or (facts and s.hard_fact)
-        for s in signals
-    ]
+) -> bool:
+    """Whether one tier-1 variant flags the response (``negation``, ``facts``: whether the
+    variant has the negation check and the fact check)."""
+    for f in findings:
+        if facts and any(is_quantity(fact) for fact in f.missing_facts):
+            return True
+        if f.basis == "claimless":
+            continue
+        if f.score < similarity or f.coverage < coverage or (negation and f.unmatched_negation):
+            return True
+        if facts and (f.missing_facts or f.answers_question):
+            return True
+    return False
 
 
 def ablation(dev: Path, held_out: Sequence[Path], embedder: Embedder) -> list[dict[str, object]]:
     """Each tier-1 change alone, thresholds tuned on ``dev``, balanced accuracy on every file."""
     cached = CachedEmbedder(embedder)
     files = [dev, *held_out]
-    signals = {
-        (path, window): [_signals(c, cached, None, window=window) for c in load_cases(path)]
+    measured = {
+        (path, window): [_measure(c, cached, None, window=window) for c in load_cases(path)]
         for path in tqdm(files, desc="signals")
         for window in (1, 2, 3)
     }
+
+    def flags(
+        path: Path, window: int, *thresholds: float, negation: bool, facts: bool
+    ) -> list[bool]:
+        return [
+            _tier1_flag(m.signals.findings, *thresholds, negation=negation, facts=facts)
+            for m in measured[path, window]
+        ]
+
     truth = {path: [not c.grounded for c in load_cases(path)] for path in files}
 
     def accuracy(path: Path, flags: list[bool]) -> float:
@@ -397,13 +410,14 @@ def ablation(dev: Path, held_out: Sequence[Path], embedder: Embedder) -> list[di
 
     baseline_t = max(
         _grid(0.3, 0.9, 0.005),
-        key=lambda t: accuracy(dev, [s.baseline < t for s in signals[dev, 2]]),
+        key=lambda t: accuracy(dev, [m.baseline < t for m in measured[dev, 2]]),
     )
     rows: list[dict[str, object]] = [
         {
             "variant": f"baseline: weakest sentence cosine < {baseline_t}",
             **{
-                p.stem: accuracy(p, [s.baseline < baseline_t for s in signals[p, 2]]) for p in files
+                p.stem: accuracy(p, [m.baseline < baseline_t for m in measured[p, 2]])
+                for p in files
             },
         }
     ]
@@ -414,17 +428,13 @@ def ablation(dev: Path, held_out: Sequence[Path], embedder: Embedder) -> list[di
         coverages = _grid(0.3, 1.0, 0.01) if use_coverage else [0.0]
         best = max(
             itertools.product(similarities, coverages),
-            key=lambda t: accuracy(
-                dev, _tier1_flags(signals[dev, window], *t, negation=negation, facts=facts)
-            ),
+            key=lambda t: accuracy(dev, flags(dev, window, *t, negation=negation, facts=facts)),
         )
         rows.append(
             {
                 "variant": f"{name} (similarity {best[0]}, coverage {best[1]})",
                 **{
-                    p.stem: accuracy(
-                        p, _tier1_flags(signals[p, window], *best, negation=negation, facts=facts)
-                    )
+                    p.stem: accuracy(p, flags(p, window, *best, negation=negation, facts=facts))
                     for p in files
                 },
             }
@@ -473,11 +483,11 @@ def main() -> None:
     """The tier-1 ablation on BEGIN: tuned on dev wow, reported on dev cmu and dev tc."""
     import json
 
-    from assistant.embeddings import MiniLMEmbedder
+    from assistant.wiring import build_embedder
     from evals.report import table
 
     files = [BEGIN_DIR / f"begin_dev_{name}.tsv" for name in ("wow", "cmu", "tc")]
-    rows = ablation(files[0], files[1:], MiniLMEmbedder())
+    rows = ablation(files[0], files[1:], build_embedder())
     header = ["variant", *(p.stem for p in files)]
     print(
         table(
@@ -487,7 +497,7 @@ def main() -> None:
         )
     )
     shipped = load_calibration()
-    multi = {p.stem: restatements(p, MiniLMEmbedder(), shipped) for p in files}
+    multi = {p.stem: restatements(p, build_embedder(), shipped) for p in files}
     print(
         table(
             "Multi-turn: tier-1 pass rate of grounded responses that restate the customer",

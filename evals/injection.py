@@ -1,6 +1,6 @@
 """Prompt-injection detection: attacks caught (Tensor Trust) and safe prompts blocked (XSTest).
 
-    python -m evals.injection [--split dev|test|all] [--data DIR] [--embed]
+    python -m evals.injection [--split dev|test|all] [--data DIR] [--threshold T]
 
 ``DIR`` (default ``../shared/data``) holds ``tensortrust/hijacking_robustness_dataset.jsonl``
 (the customer-controlled text is ``attack``) and ``xstest/xstest_prompts.csv`` (rows with
@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from assistant.embeddings import Embedder
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 from evals.report import table
 from guardrails.injection import (
     DEFAULT_THRESHOLD,
     SIGNALS,
-    attack_similarity,
     explain,
     verdict_from,
 )
@@ -93,12 +91,8 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _families(examples: Sequence[Example], embedder: Embedder | None) -> list[dict[str, float]]:
-    texts = [e.text for e in examples]
-    sims: Sequence[float | None] = (
-        attack_similarity(texts, embedder) if embedder is not None else [None] * len(texts)
-    )
-    return [explain(t, similarity=s) for t, s in zip(texts, sims, strict=True)]
+def _families(examples: Sequence[Example]) -> list[dict[str, float]]:
+    return [explain(e.text) for e in examples]
 
 
 def run(
@@ -106,7 +100,6 @@ def run(
     *,
     split: Split = "test",
     threshold: float = DEFAULT_THRESHOLD,
-    embedder: Embedder | None = None,
 ) -> dict[str, float]:
     """Detection rate on the attacks and false-positive rate on the safe prompts of ``split``.
 
@@ -117,8 +110,8 @@ def run(
     attacks = load_attacks(data_dir, split)
     safe = load_safe_prompts(data_dir, split)
     start = time.perf_counter()
-    attack_families = _families(attacks, embedder)
-    safe_families = _families(safe, embedder)
+    attack_families = _families(attacks)
+    safe_families = _families(safe)
     elapsed = time.perf_counter() - start
     attack_verdicts = [verdict_from(f, threshold=threshold) for f in attack_families]
     safe_verdicts = [verdict_from(f, threshold=threshold) for f in safe_families]
@@ -141,10 +134,9 @@ def run(
         figures[f"signal_{name}_attacks"] = on_attacks[name]
         figures[f"signal_{name}_safe"] = on_safe[name]
 
-    mode = "with embeddings" if embedder is not None else "rules only"
     print(
         table(
-            f"Prompt-injection detection, {split} split ({mode}, threshold {threshold:g})",
+            f"Prompt-injection detection, {split} split (rules only, threshold {threshold:g})",
             [
                 ("attacks (Tensor Trust)", len(attacks), detected, _rate(detected, len(attacks))),
                 ("safe prompts (XSTest)", len(safe), blocked, _rate(blocked, len(safe))),
@@ -168,16 +160,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--split", choices=SPLITS, default="test")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
-    parser.add_argument(
-        "--embed", action="store_true", help="add the MiniLM similarity-to-exemplars signal"
-    )
     args = parser.parse_args(argv)
-    embedder: Embedder | None = None
-    if args.embed:
-        from assistant.embeddings import MiniLMEmbedder
-
-        embedder = MiniLMEmbedder()
-    figures = run(args.data, split=args.split, threshold=args.threshold, embedder=embedder)
+    figures = run(args.data, split=args.split, threshold=args.threshold)
     print()
     print(json.dumps(figures))
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assistant.embeddings import MiniLMEmbedder
-from assistant.services import assemble, build_model
 from assistant.settings import SAMPLE_KB, get_settings
 from assistant.storage import Database
+from assistant.wiring import assemble, build_embedder, build_model
 from evals.report import table
 from evals.retrieval import load_questions
 from knowledge_base.articles import load_articles
@@ -29,7 +28,7 @@ STAGES = ("condense", "classify", "retrieve", "generate", "guardrail", "total")
 def run(questions: Path | None = None, *, limit: int | None = None) -> dict[str, float]:
     settings = get_settings()
     cases = load_questions(questions or SAMPLE_KB / "questions.jsonl")[:limit]
-    embedder = MiniLMEmbedder()
+    embedder = build_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         store = ChromaStore.persistent(Path(tmp) / "chroma", "latency")
         ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)

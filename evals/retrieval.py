@@ -16,10 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.conversation import Turn as ChatTurn
-from assistant.conversation import core_issue
-from assistant.embeddings import Embedder, MiniLMEmbedder
-from assistant.errors import ConfigurationError
+from assistant.pipeline.condense import core_issue
+from assistant.wiring import build_embedder
+from core.conversation import Turn as ChatTurn
+from core.embeddings import Embedder
+from core.errors import ConfigurationError
 from knowledge_base.articles import Article, load_articles, load_jsonl
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -153,7 +154,7 @@ def run(
     articles = dataset_articles(folder)
     # Questions with no gold article (outside the knowledge base) have nothing to retrieve.
     questions = [q for q in load_questions(folder / "questions.jsonl", split) if q.gold_article_ids]
-    embedder = embedder or MiniLMEmbedder()
+    embedder = embedder or build_embedder()
     depth = max(MRR_DEPTH, *k_values)
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.classify import IssueClassifier, load_taxonomy
-from assistant.embeddings import MiniLMEmbedder
+from assistant.pipeline.classify import IssueClassifier, load_taxonomy
 from assistant.settings import SAMPLE_KB, Settings
-from evals.cases import load_cases
+from assistant.wiring import build_embedder
+from core.cases import load_cases
 from evals.injection import DEFAULT_DATA_DIR, split_of
 from evals.report import table
 from knowledge_base.articles import load_articles
@@ -51,7 +51,7 @@ def _rate(signals: Sequence[tuple[bool, float]], threshold: float) -> float:
 
 def run(data_dir: Path = DEFAULT_DATA_DIR) -> dict[str, float]:
     settings = Settings()
-    embedder = MiniLMEmbedder()
+    embedder = build_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         store = ChromaStore.persistent(Path(tmp) / "chroma", "scope")
         ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)

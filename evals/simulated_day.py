@@ -15,18 +15,19 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from assistant.embeddings import Embedder, MiniLMEmbedder
-from assistant.escalations.desk import AgentDesk
+from assistant.desk import AgentDesk
 from assistant.escalations.models import NewEscalation
 from assistant.escalations.priority import load_priority_rules
-from assistant.llm.base import ChatMessage
-from assistant.llm.fake import FakeChatModel
 from assistant.monitoring import dashboard
 from assistant.monitoring.kb_gaps import suggestions
 from assistant.monitoring.quality import METRICS, check_drift, sample_and_judge
-from assistant.prompts import resolve_prompt
 from assistant.settings import Settings
 from assistant.storage import Database
+from assistant.wiring import build_embedder
+from core.embeddings import Embedder
+from core.llm.base import ChatMessage
+from core.llm.fake import FakeChatModel
+from core.prompts import resolve_prompt
 from evals.report import table
 
 ISSUES = {
@@ -202,7 +203,7 @@ def run_day(
 
 def main() -> None:
     database = Database.connect("sqlite://")
-    figures = run_day(database, MiniLMEmbedder(), now=datetime.now(UTC))
+    figures = run_day(database, build_embedder(), now=datetime.now(UTC))
     rows = [(k, json.dumps(v)) for k, v in figures.items()]
     print(table("A simulated day through the monitoring loop", rows, ("figure", "value")))
     print()

@@ -10,8 +10,9 @@ Which test answers which question:
     Two runs scored the *same* cases (one float per case, e.g. groundedness or latency). Is the
     candidate's mean different from the baseline's? Pairing removes the case-to-case variance, so
     it is far more sensitive than comparing two independent means. Gives the mean difference, a
-    percentile bootstrap confidence interval for it (case indices resampled with replacement) and
-    a two-sided p-value from a paired sign-flip permutation test (see the function's docstring).
+    percentile bootstrap confidence interval for it (``scipy.stats.bootstrap``: case indices
+    resampled with replacement) and a two-sided p-value from a paired sign-flip permutation test
+    (see the function's docstring).
 
 ``mcnemar``
     The same cases scored pass/fail by two runs. Only the discordant cases (pass->fail and
@@ -201,20 +202,6 @@ def _rows_per_chunk(n: int) -> int:
     return max(1, _CHUNK_ELEMENTS // max(n, 1))
 
 
-def _bootstrap_means(
-    diffs: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    """Means of ``n_resamples`` resamples of ``diffs`` (case indices drawn with replacement)."""
-    n = diffs.size
-    means = np.empty(n_resamples, dtype=np.float64)
-    step = _rows_per_chunk(n)
-    for start in range(0, n_resamples, step):
-        rows = min(step, n_resamples - start)
-        indices = rng.integers(0, n, size=(rows, n))
-        means[start : start + rows] = diffs[indices].mean(axis=1)
-    return means
-
-
 def _sign_flip_p_value(
     diffs: NDArray[np.float64], n_resamples: int, rng: np.random.Generator
 ) -> float:
@@ -257,17 +244,22 @@ def paired_bootstrap(
     Pairs where either value is NaN are dropped (``Delta.n_dropped`` counts them). ``delta`` is
     the mean of candidate - baseline over the kept pairs.
 
-    Confidence interval: percentile bootstrap. ``n_resamples`` times, draw n case indices with
-    replacement and take the mean difference over them; the interval is the (1 - confidence) / 2
-    and (1 + confidence) / 2 quantiles of those means. When every pair has the same difference
-    the interval collapses to that value (all equal inputs give delta 0 and CI [0, 0]).
+    Confidence interval: percentile bootstrap (``scipy.stats.bootstrap``, method "percentile",
+    on the per-case differences). ``n_resamples`` times, draw n case indices with replacement
+    and take the mean difference over them; the interval is the (1 - confidence) / 2 and
+    (1 + confidence) / 2 quantiles of those means. When every pair has the same difference the
+    interval collapses to that value (all equal inputs give delta 0 and CI [0, 0]); a single
+    pair gives [d, d].
 
     p-value: a paired sign-flip permutation test, not a bootstrap p-value. Under "no difference"
     each pair's difference is as likely to be positive as negative, so the signs are flipped at
     random and p is the share of flipped means at least as far from 0 as the observed one
     (two-sided). It is exact when 2**n <= n_resamples and a Monte Carlo estimate
     (hits + 1) / (n_resamples + 1) otherwise. Unlike the bootstrap p-value it stays honest for
-    small n (two cases can never give p < 0.5). The CI and the p-value come from different
+    small n (two cases can never give p < 0.5). The sign flips are drawn here rather than by
+    ``scipy.stats.permutation_test``: scipy draws its random sign patterns differently, and its
+    Monte Carlo p-values differed from these in the printed 3 significant digits even at 200,000
+    resamples, so reports would not reproduce. The CI and the p-value come from different
     procedures, so near the boundary they can disagree on significance; ``regressions``
     requires both.
     """
@@ -288,15 +280,27 @@ def paired_bootstrap(
 
     diffs = cand - base
     rng = np.random.default_rng(seed)
-    means = _bootstrap_means(diffs, n_resamples, rng)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
+    if n == 1:
+        # scipy needs two observations to resample; the only resample of one pair is itself.
+        low = high = float(diffs[0])
+    else:
+        interval = _scipy_stats.bootstrap(
+            (diffs,),
+            np.mean,
+            n_resamples=n_resamples,
+            batch=_rows_per_chunk(n),
+            vectorized=True,
+            confidence_level=confidence,
+            method="percentile",
+            rng=rng,
+        ).confidence_interval
+        low, high = float(interval.low), float(interval.high)
     return Delta(
         baseline_mean=float(base.mean()),
         candidate_mean=float(cand.mean()),
         delta=float(diffs.mean()),
-        ci_low=float(low),
-        ci_high=float(high),
+        ci_low=low,
+        ci_high=high,
         n=n,
         p_value=_sign_flip_p_value(diffs, n_resamples, rng),
         confidence=confidence,

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 BUNDLED = Path(__file__).resolve().parent / "calibration.yaml"
 

@@ -1,37 +1,43 @@
 """The two-tier check of an answer: the cheap similarity and fact check, then, only if it flags
 something, the LLM judge. Never raises for a failed check or a failed judge: returns a Verdict.
+
+:func:`measure` gathers tier 1's signals, :func:`ask_judge` the judge's, and
+:func:`guardrails.decision.decide` turns them into the verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.embeddings import Embedder
-from assistant.errors import LLMError
-from assistant.llm.base import ChatModel
-from assistant.prompts import Prompt
+from core.conversation import SPEAKERS, Turn, transcript
+from core.embeddings import Embedder
+from core.errors import LLMError
+from core.llm.base import ChatModel
+from core.prompts import Prompt
 from guardrails.calibration import Calibration
-from guardrails.compliance import CompliancePolicy
+from guardrails.compliance import ComplianceFinding, CompliancePolicy
+from guardrails.decision import JudgeSignal, Signals, decide, judge_needed
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
 from guardrails.tier1 import check_support, evidence_text
-from guardrails.verdict import JudgeVerdict, ReasonCode, SentenceFinding, Verdict
+from guardrails.verdict import ReasonCode, SentenceFinding, Tier1Result, Verdict
 from knowledge_base.articles import Passage
 
-CUSTOMER_ROLES = frozenset({"customer", "user"})
-_SPEAKERS = {"customer": "Customer", "user": "Customer", "assistant": "Assistant", "agent": "Agent"}
+
+def customer_words(conversation: Sequence[Turn]) -> list[str]:
+    """What the customer said, turn by turn: evidence for sentences that restate it."""
+    return [turn.text for turn in conversation if turn.role == "customer"]
 
 
-def format_conversation(turns: Sequence[tuple[str, str]]) -> str:
-    return "\n".join(f"{_SPEAKERS.get(role, role.title())}: {text}" for role, text in turns)
-
-
-def _unsupported_quantities(flagged: Sequence[SentenceFinding], evidence: list[str]) -> list[str]:
-    """Quantities of the flagged sentences that ``evidence`` does not state."""
+def unsupported_quantities(
+    findings: Sequence[SentenceFinding], passages: Sequence[Passage], customer: Sequence[str]
+) -> list[str]:
+    """The quantities of the answer that no passage states and the customer did not say."""
+    evidence = [*(evidence_text(p) for p in passages), *customer]
     return sorted(
         {
             fact
-            for f in flagged
+            for f in findings
             if any(is_quantity(fact) for fact in f.missing_facts)
             for fact in missing_facts(f.sentence, evidence)
             if is_quantity(fact)
@@ -39,27 +45,68 @@ def _unsupported_quantities(flagged: Sequence[SentenceFinding], evidence: list[s
     )
 
 
-def _judge_notes(judged: JudgeVerdict) -> list[tuple[ReasonCode, str]]:
-    """The judge's rationale for each criterion it failed."""
-    criteria = [
-        (ReasonCode.UNGROUNDED, judged.grounding),
-        (ReasonCode.INCOHERENT, judged.coherence),
-        (ReasonCode.NON_COMPLIANT, judged.compliance),
-    ]
-    return [(code, criterion.rationale) for code, criterion in criteria if not criterion.ok]
+def measure(
+    tier1: Tier1Result,
+    passages: Sequence[Passage],
+    customer: Sequence[str],
+    compliance: Sequence[ComplianceFinding] = (),
+) -> Signals:
+    """Tier 1's signals for :func:`decide` (the judge's come later, if it is needed)."""
+    return Signals(
+        findings=tier1.findings,
+        compliance=list(compliance),
+        unsupported_quantities=unsupported_quantities(tier1.findings, passages, customer),
+    )
 
 
-def answered_question(flagged: Sequence[SentenceFinding], customer_turns: Sequence[str]) -> str:
-    """The customer's last turn when a flagged sentence says yes or no to it, else ""."""
-    if customer_turns and any(f.answers_question for f in flagged):
-        return customer_turns[-1]
+def answered_question(findings: Sequence[SentenceFinding], customer: Sequence[str]) -> str:
+    """The customer's last turn when a sentence says yes or no to it, else ""."""
+    if customer and any(f.answers_question for f in findings):
+        return customer[-1]
     return ""
 
 
-def _weakest(flagged: Sequence[SentenceFinding]) -> SentenceFinding | None:
-    """The flagged claim sharing the fewest words with the evidence (claimless ones aside)."""
-    claims = [f for f in flagged if f.basis != "claimless"]
-    return min(claims, key=lambda f: f.coverage) if claims else None
+def ask_judge(
+    model: ChatModel,
+    signals: Signals,
+    *,
+    answer: str,
+    conversation: Sequence[Turn],
+    passages: Sequence[Passage],
+    judge_passages: Sequence[Passage],
+    judge_prompt: Prompt,
+    grounding_prompt: Prompt,
+    rubric: str,
+) -> JudgeSignal:
+    """The rubric judge when a compliance rule fired, else the grounding judge's probability
+    (reading only the claims' best windows, ``judge_passages``); a failing judge says why."""
+    shown = transcript(conversation, SPEAKERS)
+    try:
+        if signals.compliance:
+            return JudgeSignal(
+                rubric=judge_answer(
+                    model,
+                    conversation=shown,
+                    passages=passages,
+                    answer=answer,
+                    prompt=judge_prompt,
+                    rubric=rubric,
+                )
+            )
+        question = answered_question(signals.findings, customer_words(conversation))
+        probability = grounding_probability(
+            model,
+            conversation=shown,
+            passages=judge_passages or passages,
+            answer=answer,
+            prompt=grounding_prompt,
+            question=question,
+        )
+        return JudgeSignal(probability=probability)
+    except LLMError as exc:
+        malformed = isinstance(exc, JudgeOutputError)
+        code = ReasonCode.MALFORMED_OUTPUT if malformed else ReasonCode.LLM_ERROR
+        return JudgeSignal(failure=code, detail=f"judge failed: {exc}")
 
 
 def check_answer(
@@ -68,10 +115,10 @@ def check_answer(
     *,
     embedder: Embedder,
     judge_model: ChatModel,
-    conversation_turns: Sequence[tuple[str, str]],
+    conversation: Sequence[Turn],
     calibration: Calibration,
-    judge_prompt: str | Prompt = "judge@1",
-    grounding_prompt: str | Prompt = "grounding@2",
+    judge_prompt: Prompt,
+    grounding_prompt: Prompt,
     policy: CompliancePolicy | None = None,
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
@@ -99,14 +146,14 @@ def check_answer(
     ``LLM_ERROR``, or ``MALFORMED_OUTPUT`` when the judge answered but not with a verdict.
 
     A passing tier-2 verdict keeps the tier-1 flagged findings and the judge's verdict for the
-    record. ``conversation_turns`` are (role, text) pairs; the customer's turns ("customer" or
-    "user") count as evidence for sentences that restate them.
+    record. The customer's turns of ``conversation`` count as evidence for sentences that
+    restate them.
     """
     if not passages:
         return Verdict.escalate(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
-    customer_turns = [text for role, text in conversation_turns if role in CUSTOMER_ROLES]
+    customer = customer_words(conversation)
     tier1 = check_support(
         answer,
         passages,
@@ -114,87 +161,20 @@ def check_answer(
         threshold=calibration.similarity,
         min_coverage=calibration.coverage,
         window=calibration.window,
-        conversation=customer_turns,
+        conversation=customer,
     )
-    findings = policy.check(answer) if policy is not None else []
-    if tier1.passed and not findings:
-        return Verdict(outcome="pass", tier=1)
-    flagged = tier1.flagged
-    quantities = _unsupported_quantities(
-        flagged, [*(evidence_text(p) for p in passages), *customer_turns]
-    )
-    weakest = _weakest(flagged)
-    hard_fail = ""
-    if quantities:
-        hard_fail = f"fact check: {', '.join(quantities)} in no passage, not said by the customer"
-    elif weakest is not None and weakest.coverage < calibration.coverage_floor:
-        hard_fail = (
-            f"word check: {weakest.coverage:.0%} of the words of {weakest.sentence!r} are in the"
-            f" passages or the customer's words (below {calibration.coverage_floor:.0%})"
+    signals = measure(tier1, passages, customer, policy.check(answer) if policy else [])
+    if judge_needed(signals, calibration):
+        judged = ask_judge(
+            judge_model,
+            signals,
+            answer=answer,
+            conversation=conversation,
+            passages=passages,
+            judge_passages=tier1.judge_passages,
+            judge_prompt=judge_prompt,
+            grounding_prompt=grounding_prompt,
+            rubric=policy.rubric_text() if policy is not None else "",
         )
-    if hard_fail:
-        return Verdict(
-            outcome="escalate",
-            reasons=[ReasonCode.UNGROUNDED],
-            tier=1,
-            flagged=flagged,
-            compliance=findings,
-            detail=hard_fail,
-        )
-    conversation = format_conversation(conversation_turns)
-    try:
-        if findings:
-            judged = judge_answer(
-                judge_model,
-                conversation=conversation,
-                passages=passages,
-                answer=answer,
-                prompt_ref=judge_prompt,
-                rubric=policy.rubric_text() if policy is not None else "",
-            )
-        else:
-            supported = grounding_probability(
-                judge_model,
-                conversation=conversation,
-                passages=tier1.judge_passages or passages,
-                answer=answer,
-                prompt_ref=grounding_prompt,
-                question=answered_question(flagged, customer_turns),
-            )
-    except LLMError as exc:
-        malformed = isinstance(exc, JudgeOutputError)
-        code = ReasonCode.MALFORMED_OUTPUT if malformed else ReasonCode.LLM_ERROR
-        return Verdict(
-            outcome="escalate",
-            reasons=[code],
-            tier=2,
-            flagged=flagged,
-            compliance=findings,
-            detail=f"judge failed: {exc}",
-        )
-    if not findings:
-        verdict = Verdict(
-            outcome="pass", tier=2, flagged=flagged, grounding_probability=round(supported, 4)
-        )
-        if supported >= calibration.judge:
-            return verdict
-        return verdict.model_copy(
-            update={
-                "outcome": "escalate",
-                "reasons": [ReasonCode.UNGROUNDED],
-                "detail": f"grounding judge: {supported:.2f} likely supported,"
-                f" below {calibration.judge:.2f}",
-            }
-        )
-    if not judged.reasons:
-        # The judge cleared it: a rule that fired was a false alarm (a policy the passages state).
-        return Verdict(outcome="pass", tier=2, flagged=flagged, judge=judged, compliance=findings)
-    return Verdict(
-        outcome="escalate",
-        reasons=judged.reasons,
-        tier=2,
-        flagged=flagged,
-        judge=judged,
-        compliance=findings,
-        detail="; ".join(f"{code}: {rationale}" for code, rationale in _judge_notes(judged)),
-    )
+        signals = signals.model_copy(update={"judge": judged})
+    return decide(signals, calibration)

@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("compliance.yaml")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from assistant.errors import LLMError
-from assistant.llm.base import ChatMessage, ChatModel, first_json_object
-from assistant.prompts import Prompt, resolve_prompt
+from core.errors import LLMError
+from core.llm.base import ChatMessage, ChatModel, first_json_object
+from core.prompts import Prompt
+from core.prompts.ask import ask
 from guardrails.verdict import JudgeCriterion, JudgeVerdict
 from knowledge_base.articles import Passage, format_passages
 
@@ -63,24 +64,23 @@ def parse_verdict(text: str) -> JudgeVerdict | None:
     return JudgeVerdict(grounding=grounding, coherence=coherence, compliance=compliance)
 
 
-def _render(
-    prompt: Prompt,
+def _values(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
     *,
     rubric: str = "",
     question: str = "",
-) -> list[ChatMessage]:
-    """A judge prompt's messages, with a placeholder for each empty field; a prompt uses the
-    fields it names (``{rubric}``, ``{question}``) and ignores the others."""
-    return prompt.render(
-        conversation=conversation.strip() or "(no earlier messages)",
-        passages=format_passages(passages) or "(no passages)",
-        answer=answer,
-        rubric=rubric or "- (no extra rules)",
-        question=question.strip() or "(none)",
-    )
+) -> dict[str, str]:
+    """A judge prompt's fields, with a placeholder for each empty one; a prompt uses the fields
+    it names (``{rubric}``, ``{question}``) and ignores the others."""
+    return {
+        "conversation": conversation.strip() or "(no earlier messages)",
+        "passages": format_passages(passages) or "(no passages)",
+        "answer": answer,
+        "rubric": rubric or "- (no extra rules)",
+        "question": question.strip() or "(none)",
+    }
 
 
 def judge_answer(
@@ -89,25 +89,25 @@ def judge_answer(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str | Prompt = "judge@1",
+    prompt: Prompt,
     rubric: str = "",
 ) -> JudgeVerdict:
     """The judge's verdict on ``answer``; raises :class:`LLMError` when there is none."""
-    prompt = resolve_prompt(prompt_ref)
-    messages = _render(prompt, conversation, passages, answer, rubric=rubric)
-    for _ in range(2):
-        reply = model.complete(messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode)
-        verdict = parse_verdict(reply.text)
-        if verdict is not None:
-            return verdict
-        messages = [
-            *messages,
-            ChatMessage(role="assistant", content=reply.text),
+    asked = ask(
+        model,
+        prompt,
+        _values(conversation, passages, answer, rubric=rubric),
+        parse_verdict,
+        reask=lambda reply: [
+            ChatMessage(role="assistant", content=reply),
             ChatMessage(role="user", content=_REASK),
-        ]
-    raise JudgeOutputError(
-        f"judge {prompt.ref} gave no verdict twice; last reply: {reply.text!r:.200}"
+        ],
     )
+    if asked.value is None:
+        raise JudgeOutputError(
+            f"judge {prompt.ref} gave no verdict twice; last reply: {asked.replies[-1]!r:.200}"
+        )
+    return asked.value
 
 
 def grounding_probability(
@@ -116,14 +116,12 @@ def grounding_probability(
     conversation: str,
     passages: Sequence[Passage],
     answer: str,
-    prompt_ref: str | Prompt = "grounding@2",
+    prompt: Prompt,
     question: str = "",
 ) -> float:
     """The judge's probability that every claim of ``answer`` is supported; LLMError if none.
 
     ``question``: the customer's question that ``answer`` says yes or no to, for prompts that
     show it (``{question}``) instead of the conversation."""
-    messages = _render(
-        resolve_prompt(prompt_ref), conversation, passages, answer, question=question
-    )
+    messages = prompt.render(**_values(conversation, passages, answer, question=question))
     return model.option_probabilities(messages, ("Yes", "No"))["Yes"]

@@ -25,7 +25,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from assistant.embeddings import Embedder
+from core.embeddings import Embedder
+from guardrails.decision import supported
 from guardrails.facts import extract_facts, is_quantity, missing_facts
 from guardrails.lexical import coverage, vocabulary
 from guardrails.sentences import runs, spans, split_sentences
@@ -199,7 +200,7 @@ def _finding(
         missing = [fact for fact in missing if is_quantity(fact)]  # "Hi Sam!" names no fact
     elif best is not None and best.article_id is None:
         basis = "conversation"
-    return SentenceFinding(
+    finding = SentenceFinding(
         sentence=sentence,
         score=score,
         evidence=best.text if best else "",
@@ -208,14 +209,10 @@ def _finding(
         unmatched_negation=unmatched_negation,
         answers_question=answers_question,
         missing_facts=missing,
-        supported=(
-            (claimless or (score >= threshold and covered >= min_coverage))
-            and not unmatched_negation
-            and not answers_question
-            and not missing
-        ),
         basis=basis,
     )
+    finding.supported = supported(finding, threshold, min_coverage)
+    return finding
 
 
 def _judge_evidence(

@@ -72,14 +72,18 @@ class JudgeVerdict(BaseModel):
     coherence: JudgeCriterion
     compliance: JudgeCriterion
 
+    def failures(self) -> list[tuple[ReasonCode, str]]:
+        """The reason code of each criterion the answer failed, with the judge's rationale."""
+        criteria = [
+            (ReasonCode.UNGROUNDED, self.grounding),
+            (ReasonCode.INCOHERENT, self.coherence),
+            (ReasonCode.NON_COMPLIANT, self.compliance),
+        ]
+        return [(code, criterion.rationale) for code, criterion in criteria if not criterion.ok]
+
     @property
     def reasons(self) -> list[ReasonCode]:
-        pairs = [
-            (self.grounding, ReasonCode.UNGROUNDED),
-            (self.coherence, ReasonCode.INCOHERENT),
-            (self.compliance, ReasonCode.NON_COMPLIANT),
-        ]
-        return [code for criterion, code in pairs if not criterion.ok]
+        return [code for code, _ in self.failures()]
 
 
 class Verdict(BaseModel):

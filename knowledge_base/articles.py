@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 
 class Article(BaseModel):

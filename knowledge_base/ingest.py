@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from assistant.embeddings import Embedder, Vectors
+from core.embeddings import Embedder, Vectors
 from knowledge_base.articles import Article, Chunk
 from knowledge_base.chunking import chunk_article
 from knowledge_base.store import VectorStore

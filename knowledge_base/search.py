@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from assistant.embeddings import Embedder
+from core.embeddings import Embedder
 from knowledge_base.articles import Chunk, Passage
 from knowledge_base.store import Vector, VectorStore
 

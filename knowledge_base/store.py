@@ -22,8 +22,7 @@ from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
-from assistant.errors import StoreError
-from assistant.settings import Settings
+from core.errors import StoreError
 from knowledge_base.articles import Chunk
 
 Vector = npt.NDArray[np.float32]
@@ -203,12 +202,6 @@ class ChromaStore(VectorStore):
         self._revision = 0
         self._seen_count = -1
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ChromaStore:
-        if settings.chroma_mode == "http":
-            return cls.http(settings.chroma_host, settings.chroma_port, settings.collection)
-        return cls.persistent(settings.chroma_path, settings.collection)
 
     @classmethod
     def persistent(cls, path: Path, collection: str) -> ChromaStore:

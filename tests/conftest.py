@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.classify import IssueClassifier, IssueType, Taxonomy
-from assistant.embeddings import HashingEmbedder
-from assistant.escalations.desk import AgentDesk
+from assistant.desk import AgentDesk
 from assistant.escalations.priority import load_priority_rules
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant, PipelineConfig
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.classify import IssueClassifier, IssueType, Taxonomy
+from assistant.pipeline.settings import PipelineSettings
 from assistant.settings import Settings
 from assistant.storage import Database
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from guardrails.calibration import Calibration
 from knowledge_base.articles import Article, Chunk, Passage
 from knowledge_base.ingest import ingest
@@ -163,12 +164,8 @@ def make_assistant(
             embedder=embedder,
             searcher=HybridSearcher(kb_store, embedder),
             classifier=classifier,
-            config=PipelineConfig(
-                **{  # type: ignore[arg-type]
-                    "min_retrieval_score": 0.1,
-                    "guardrails_calibration": FAKE_CALIBRATION,
-                    **config,
-                }
+            settings=PipelineSettings.model_validate(
+                {"min_retrieval_score": 0.1, "guardrails_calibration": FAKE_CALIBRATION, **config}
             ),
         )
 

@@ -11,10 +11,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from assistant.errors import AuthenticationError, ForbiddenError, NotFoundError
-from assistant.services import Services
 from assistant.storage import StoredConversation
 from assistant.storage.keys import Role
+from assistant.wiring import Services
+from core.errors import AuthenticationError, ForbiddenError, NotFoundError
 
 _bearer = HTTPBearer(auto_error=False, description="An API key made with `tether keys create`.")
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from assistant.services import Services
 from assistant.settings import Settings
+from assistant.wiring import Services
 
 
 def get_services(request: Request) -> Services:

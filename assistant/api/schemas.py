@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.escalations.models import Evidence, Resolution
+from core.conversation import Turn
+from guardrails.verdict import Verdict
+
 
 class ConversationCreate(BaseModel):
     customer_ref: str | None = Field(default=None, max_length=200)
@@ -99,14 +103,14 @@ class EventPublic(BaseModel):
 
 
 class EscalationDetail(EscalationSummary):
-    transcript: list[dict[str, Any]]
-    verdict: dict[str, Any] = Field(
+    transcript: list[Turn]
+    verdict: Verdict = Field(
         description="Deciding tier, reasons, flagged sentences with evidence, judge rationale."
     )
-    evidence: dict[str, Any] = Field(
+    evidence: Evidence = Field(
         description="The withheld answer, the model's reasoning and the retrieved passages."
     )
-    resolution: dict[str, Any]
+    resolution: Resolution
     events: list[EventPublic] = Field(description="The audit trail; notes are internal.")
     conversation: list[MessagePublic] = Field(
         description="The conversation as the customer sees it."

@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from assistant.api.deps import get_app_settings, get_services
 from assistant.console.routes import current_agent, see_other, templates, to_login
-from assistant.errors import ConfigurationError, ConflictError, NotFoundError
 from assistant.escalations.models import QueueFilter, Status
 from assistant.monitoring import dashboard
 from assistant.monitoring.kb_gaps import accept_article, suggestions
 from assistant.monitoring.quality import METRICS
 from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
+from core.errors import ConfigurationError, ConflictError, NotFoundError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -166,7 +166,9 @@ def kb_accept(
     settings = get_app_settings(request)
     try:
         accepted = accept_article(
-            services,
+            services.database,
+            services.vector_store,
+            services.embedder,
             settings.kb_path,
             title=title,
             issue_type=issue_type.strip(),

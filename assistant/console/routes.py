@@ -17,10 +17,10 @@ from fastapi.templating import Jinja2Templates
 
 from assistant.api.auth import Principal, principal_for
 from assistant.api.deps import get_app_settings, get_services
-from assistant.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
-from assistant.escalations.desk import RegressionRequest
+from assistant.desk import RegressionRequest
 from assistant.escalations.models import CLAIMABLE, QueueFilter, SortKey, Status
 from assistant.storage.tables import utcnow
+from core.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 
 from .views import age_label, answer_segments, due_label, judge_rows
 
@@ -170,7 +170,7 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
     except NotFoundError as exc:
         return see_other("/console", error=str(exc))
     conversation = services.database.conversations.get(record.conversation_id)
-    flagged: list[dict[str, Any]] = list(record.verdict.get("flagged", []))
+    flagged = record.verdict.flagged
     now = utcnow()
     return templates.TemplateResponse(
         request,
@@ -182,9 +182,9 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
             "overdue": record.overdue(now),
             "conversation": conversation.messages,
             "flagged": flagged,
-            "segments": answer_segments(str(record.evidence.get("withheld_answer", "")), flagged),
+            "segments": answer_segments(record.evidence.withheld_answer or "", flagged),
             "judge": judge_rows(record.verdict),
-            "passages": record.evidence.get("passages", []),
+            "passages": record.evidence.passages,
             "claimable": record.status in CLAIMABLE,
             "mine": record.status == Status.CLAIMED and record.assignee == agent.name,
             "max_reply": get_app_settings(request).max_reply_chars,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from guardrails.verdict import ReasonCode, SentenceFinding, Verdict
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class Segment:
     finding: int | None = None
 
 
-def answer_segments(answer: str, flagged: list[dict[str, Any]]) -> list[Segment]:
+def answer_segments(answer: str, flagged: Sequence[SentenceFinding]) -> list[Segment]:
     """Cut the withheld answer so each flagged sentence can be highlighted where it stands.
 
     A flagged sentence is looked up verbatim first, then ignoring case; one that cannot be found
@@ -25,7 +27,7 @@ def answer_segments(answer: str, flagged: list[dict[str, Any]]) -> list[Segment]
     spans: list[tuple[int, int, int]] = []
     lowered = answer.lower()
     for index, finding in enumerate(flagged):
-        sentence = str(finding.get("sentence", "")).strip()
+        sentence = finding.sentence.strip()
         if not sentence:
             continue
         start = answer.find(sentence)
@@ -49,21 +51,24 @@ def answer_segments(answer: str, flagged: list[dict[str, Any]]) -> list[Segment]
     return segments
 
 
-def judge_rows(verdict: dict[str, Any]) -> list[tuple[str, bool, str]]:
+def judge_rows(verdict: Verdict) -> list[tuple[str, bool, str]]:
     """(criterion, ok, rationale) for each judge criterion, or nothing if no judge ran.
 
     The grounding judge gives one row: its probability that the answer is supported.
     """
-    judge = verdict.get("judge") or {}
     rows = []
-    supported = verdict.get("grounding_probability")
+    supported = verdict.grounding_probability
     if supported is not None:
-        ok = "ungrounded" not in verdict.get("reasons", [])  # a passing verdict has no reasons
+        ok = ReasonCode.UNGROUNDED not in verdict.reasons  # a passing verdict has no reasons
         rows.append(("grounding", ok, f"{supported:.0%} likely supported by the passages"))
-    for name in ("grounding", "coherence", "compliance"):
-        criterion = judge.get(name)
-        if isinstance(criterion, dict):
-            rows.append((name, bool(criterion.get("ok")), str(criterion.get("rationale", ""))))
+    judge = verdict.judge
+    if judge is not None:
+        criteria = [
+            ("grounding", judge.grounding),
+            ("coherence", judge.coherence),
+            ("compliance", judge.compliance),
+        ]
+        rows += [(name, criterion.ok, criterion.rationale) for name, criterion in criteria]
     return rows
 
 

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from core.conversation import Turn
+from guardrails.verdict import Verdict
+
 
 class Status(StrEnum):
     OPEN = "open"
@@ -37,6 +40,34 @@ class EscalationEvent(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class EvidencePassage(BaseModel):
+    """A passage the model was given, as the agent sees it beside the withheld answer."""
+
+    article_id: str
+    title: str = ""
+    section: str = ""
+    text: str
+    score: float = 0.0
+    dense_score: float = 0.0
+
+
+class Evidence(BaseModel):
+    """What the agent needs to judge a withheld answer."""
+
+    withheld_answer: str | None = None
+    reasoning: str = ""
+    passages: list[EvidencePassage] = Field(default_factory=list)
+    # The customer's message before personal data was redacted (an agent may need it).
+    original_message: str | None = None
+
+
+class Resolution(BaseModel):
+    reply_message_id: str | None = None
+    kb_gap: bool = False
+    kb_gap_id: str | None = None
+    regression_case_id: str | None = None
+
+
 class EscalationRecord(BaseModel):
     id: str
     conversation_id: str
@@ -46,14 +77,15 @@ class EscalationRecord(BaseModel):
     priority_rank: int
     due_at: datetime
     assignee: str | None
+    # Reason codes (guardrails.verdict.ReasonCode), then those of compliance rules that fired.
     reasons: list[str]
     tier: int
     issue_type: str
     core_issue: str
-    transcript: list[dict[str, Any]]
-    verdict: dict[str, Any]
-    evidence: dict[str, Any]
-    resolution: dict[str, Any]
+    transcript: list[Turn]
+    verdict: Verdict
+    evidence: Evidence
+    resolution: Resolution = Field(default_factory=Resolution)
     created_at: datetime
     updated_at: datetime
     events: list[EscalationEvent] = Field(default_factory=list)
@@ -78,9 +110,9 @@ class NewEscalation(BaseModel):
     tier: int
     issue_type: str
     core_issue: str
-    transcript: list[dict[str, Any]]
-    verdict: dict[str, Any]
-    evidence: dict[str, Any]
+    transcript: list[Turn]
+    verdict: Verdict
+    evidence: Evidence
 
 
 SortKey = Literal["priority", "oldest", "newest", "due"]

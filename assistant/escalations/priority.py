@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 
 class PriorityLevel(BaseModel):

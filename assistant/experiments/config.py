@@ -14,18 +14,17 @@ active experiments may not change the same setting, so their effects stay separa
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.errors import ConfigurationError
 from assistant.experiments.assignment import assign
-from assistant.pipeline import PipelineConfig
+from assistant.pipeline.settings import PipelineSettings
+from core.errors import ConfigurationError
 
-_OVERRIDABLE = {f.name for f in dataclasses.fields(PipelineConfig)}
+_OVERRIDABLE = set(PipelineSettings.model_fields)
 
 
 class Variant(BaseModel):
@@ -108,7 +107,3 @@ def load_experiments(path: Path | None) -> Experiments:
         return Experiments.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"experiments {path}: {exc}") from exc
-
-
-def apply(config: PipelineConfig, overrides: dict[str, Any]) -> PipelineConfig:
-    return dataclasses.replace(config, **overrides)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from pydantic import BaseModel
 
-from assistant.experiments.config import Experiment, Experiments, apply
-from assistant.pipeline import Assistant
+from assistant.experiments.config import Experiment, Experiments
+from assistant.pipeline.assistant import Assistant
 from assistant.storage import StoredConversation
 
 
@@ -36,15 +35,7 @@ class ExperimentRouter:
             overrides.update(experiment.variants[variant].settings)
         key = tuple(sorted(overrides.items(), key=lambda kv: kv[0]))
         if key not in self._built:
-            config = apply(self.base.config, overrides)
-            self._built[key] = Assistant(
-                model=self.base.model,
-                judge_model=self.base.judge_model,
-                embedder=self.base.embedder,
-                searcher=self.base.searcher,
-                classifier=self.base.classifier,
-                config=dataclasses.replace(config),
-            )
+            self._built[key] = self.base.with_config(overrides)
         return self._built[key], assignments
 
 

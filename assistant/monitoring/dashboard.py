@@ -65,15 +65,14 @@ def build(
     for reply in replies:
         counts = per_day[_day(reply.created_at)]
         counts["messages"] += 1
-        verdict = reply.meta.get("verdict") or {}
-        tier = verdict.get("tier")
-        if tier in (1, 2):
+        verdict = reply.trace.verdict
+        if verdict.tier in (1, 2):
             counts["checked"] += 1
-            counts["tier2"] += tier == 2
-        if not reply.meta.get("answered", False):
+            counts["tier2"] += verdict.tier == 2
+        if not reply.trace.answered:
             counts["escalated"] += 1
-            for reason in verdict.get("reasons", []) or ["unknown"]:
-                reasons[str(reason)] += 1
+            for reason in [str(r) for r in verdict.reasons] or ["unknown"]:
+                reasons[reason] += 1
     days = [
         Bucket(
             day=day,
@@ -118,32 +117,15 @@ def build(
         escalation_rate=sum(b.escalated for b in days) / total if total else 0.0,
         tier2_share=sum(b.tier2 for b in days) / checked if checked else 0.0,
         judge_means={m: sum(v) / len(v) for m, v in all_scores.items()},
-        drift=None
-        if recent_since is None
-        else categorical_drift(
-            "issue_type",
-            [
-                str(r.meta.get("issue_type", "unknown"))
-                for r in replies
-                if r.created_at < recent_since
-            ],
-            [
-                str(r.meta.get("issue_type", "unknown"))
-                for r in replies
-                if r.created_at >= recent_since
-            ],
-        ),
+        drift=None if recent_since is None else _issue_drift(replies, recent_since),
     )
 
 
 def _issue_drift(replies: Sequence[ReplyRecord], recent_since: datetime) -> DriftResult:
-    def issue(r: ReplyRecord) -> str:
-        return str(r.meta.get("issue_type", "unknown"))
-
     return categorical_drift(
         "issue_type",
-        [issue(r) for r in replies if r.created_at < recent_since],
-        [issue(r) for r in replies if r.created_at >= recent_since],
+        [r.trace.issue_type for r in replies if r.created_at < recent_since],
+        [r.trace.issue_type for r in replies if r.created_at >= recent_since],
     )
 
 

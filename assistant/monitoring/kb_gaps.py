@@ -9,21 +9,20 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from assistant.embeddings import Embedder
-from assistant.errors import ConfigurationError
 from assistant.escalations.models import QueueFilter
 from assistant.monitoring.gaps import GapCluster, GapItem, cluster_gaps
+from assistant.monitoring.quality import Metric
 from assistant.storage import Database
 from assistant.storage.tables import utcnow
+from core.embeddings import Embedder
+from core.errors import ConfigurationError
+from guardrails.verdict import ReasonCode
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import IngestReport, ingest
-
-if TYPE_CHECKING:
-    from assistant.services import Services
+from knowledge_base.store import VectorStore
 
 LOW_SCORE = 2  # a judge score of 1-2 (of 5) on accuracy or retrieval
 
@@ -37,7 +36,7 @@ def gap_items(
     for case in page.items:
         if case.created_at < since or not case.core_issue.strip():
             continue
-        if "prompt_injection" in case.reasons or "out_of_scope" in case.reasons:
+        if ReasonCode.PROMPT_INJECTION in case.reasons or ReasonCode.OUT_OF_SCOPE in case.reasons:
             continue  # not a gap in the knowledge base
         items.append(
             GapItem(
@@ -50,21 +49,21 @@ def gap_items(
     low_judged = {
         r.message_id
         for r in database.quality.reviews(since=since)
-        if r.judge_scores.get("accuracy", 5) <= LOW_SCORE
-        or r.judge_scores.get("retrieval", 5) <= LOW_SCORE
+        if r.judge_scores.get(Metric.ACCURACY, 5) <= LOW_SCORE
+        or r.judge_scores.get(Metric.RETRIEVAL, 5) <= LOW_SCORE
     }
     for reply in database.quality.replies(since=since):
-        if not reply.meta.get("answered"):
+        if not reply.trace.answered:
             continue  # escalations are counted above
-        question = str((reply.meta.get("trace") or {}).get("core_issue", "")).strip()
+        question = reply.trace.core_issue.strip()
         if not question:
             continue
-        best = reply.meta.get("retrieval_best")
+        best = reply.trace.retrieval_best
         if reply.message_id in low_judged:
             items.append(
                 GapItem(id=f"msg:{reply.message_id}", text=question, source="low_judge_score")
             )
-        elif best is not None and float(best) < retrieval_below:
+        elif best is not None and best < retrieval_below:
             items.append(
                 GapItem(id=f"msg:{reply.message_id}", text=question, source="low_retrieval")
             )
@@ -129,7 +128,9 @@ class Accepted(BaseModel):
 
 
 def accept_article(
-    services: Services,
+    database: Database,
+    store: VectorStore,
+    embedder: Embedder,
     kb_path: Path,
     *,
     title: str,
@@ -144,11 +145,11 @@ def accept_article(
     )
     report = ingest(
         load_articles(kb_path),
-        store=services.vector_store,
-        embedder=services.embedder,
+        store=store,
+        embedder=embedder,
         progress=False,
     )
-    closed = services.database.escalations.close_gaps(
+    closed = database.escalations.close_gaps(
         [i.removeprefix("esc:") for i in item_ids if i.startswith("esc:")]
     )
     return Accepted(article_id=article_id, path=path, closed_gaps=closed, ingest=report)

@@ -8,22 +8,36 @@ Run it on a schedule (``tether monitor run``); results go to the database, alert
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from assistant.llm.base import ChatModel, first_json_object
 from assistant.monitoring.drift import DriftResult, categorical_drift, numeric_drift
 from assistant.monitoring.sampling import sampled
-from assistant.prompts import Prompt, ask_parsed
 from assistant.storage import Database, StoredMessage
 from assistant.storage.quality import DriftAlert
 from assistant.storage.tables import utcnow
+from core.conversation import SPEAKERS, transcript
+from core.llm.base import ChatModel
+from core.prompts import Prompt
+from core.prompts.ask import ask_parsed
+from core.prompts.ask import parse_scores as read_scores
 
 log = logging.getLogger(__name__)
 
-METRICS = ("retrieval", "accuracy", "language", "coherence", "relevance")
+
+class Metric(StrEnum):
+    """What the monitor's judge scores, 1 to 5."""
+
+    RETRIEVAL = "retrieval"
+    ACCURACY = "accuracy"
+    LANGUAGE = "language"
+    COHERENCE = "coherence"
+    RELEVANCE = "relevance"
+
+
+METRICS = tuple(Metric)
 
 
 class MonitorReport(BaseModel):
@@ -36,30 +50,21 @@ class MonitorReport(BaseModel):
 
 def parse_scores(text: str) -> tuple[dict[str, int], dict[str, str]] | None:
     """``{"retrieval": {"rationale": ..., "score": 4}, ...}``; None unless all five are 1-5."""
-    data = first_json_object(text)
-    if not isinstance(data, Mapping):
+    scores = read_scores(text, METRICS, nested=True)
+    if scores is None:
         return None
-    scores: dict[str, int] = {}
-    rationales: dict[str, str] = {}
-    for name in METRICS:
-        item = data.get(name)
-        if not isinstance(item, Mapping):
-            return None
-        score = item.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float) or not 1 <= score <= 5:
-            return None
-        scores[name] = round(score)
-        rationales[name] = str(item.get("rationale") or "").strip()
-    return scores, rationales
+    return (
+        {name: round(score.value) for name, score in scores.items()},
+        {name: score.rationale for name, score in scores.items()},
+    )
 
 
 def _render(messages: list[StoredMessage], last: StoredMessage) -> dict[str, str]:
-    speakers = {"customer": "Customer", "assistant": "Assistant", "agent": "Agent"}
-    before = [m for m in messages if m.id != last.id and m.role in speakers]
-    passages = last.meta.get("passages") or []
+    before = [m.turn for m in messages if m.id != last.id and m.turn is not None]
+    passages = last.trace.passages if last.trace is not None else []
     return {
-        "conversation": "\n".join(f"{speakers[m.role]}: {m.text}" for m in before) or "(none)",
-        "passages": "\n\n".join(f"[{p['article_id']}] {p['text']}" for p in passages)
+        "conversation": transcript(before, SPEAKERS) or "(none)",
+        "passages": "\n\n".join(f"[{p.article_id}] {p.text}" for p in passages)
         or "(none: the assistant handed the conversation over)",
         "answer": last.text,
     }
@@ -73,7 +78,7 @@ def judge_conversation(
     if not replies:
         return None
     last = replies[-1]
-    parsed = ask_parsed(model, prompt, parse_scores, _render(messages, last))
+    parsed = ask_parsed(model, prompt, _render(messages, last), parse_scores)
     return None if parsed is None else (last, *parsed)
 
 
@@ -135,13 +140,13 @@ def check_drift(
     results = [
         categorical_drift(
             "issue_type",
-            [str(r.meta.get("issue_type", "unknown")) for r in before],
-            [str(r.meta.get("issue_type", "unknown")) for r in latest],
+            [r.trace.issue_type for r in before],
+            [r.trace.issue_type for r in latest],
         ),
         numeric_drift(
             "retrieval_best",
-            [float(r.meta["retrieval_best"]) for r in before if r.meta.get("retrieval_best")],
-            [float(r.meta["retrieval_best"]) for r in latest if r.meta.get("retrieval_best")],
+            [r.trace.retrieval_best for r in before if r.trace.retrieval_best],
+            [r.trace.retrieval_best for r in latest if r.trace.retrieval_best],
         ),
     ]
     for result in results:

@@ -4,24 +4,55 @@ so a failure later on loses nothing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from assistant.errors import NotFoundError
+from assistant.pipeline.trace import ReplyTrace
+from assistant.storage.engine import Sessions
 from assistant.storage.tables import ConversationRow, MessageRow, utcnow
+from core.conversation import Turn
+from core.errors import NotFoundError
 
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
+
+class AgentReply(BaseModel):
+    """What is stored with a reply a person wrote."""
+
+    from_person: bool = True
+    agent: str = ""
+    escalation_id: str | None = None
 
 
 class StoredMessage(BaseModel):
+    """A message as stored. Its ``meta`` is written and read only through the typed views below:
+    the trace of an assistant's reply, who wrote an agent's reply, the kinds of personal data
+    redacted from a customer's message."""
+
     id: str
     role: str
     text: str
     created_at: datetime
     meta: dict[str, Any]
+
+    @property
+    def turn(self) -> Turn | None:
+        """The message as a turn of the conversation (None for a role that is not one)."""
+        if self.role not in ("customer", "assistant", "agent"):
+            return None
+        return Turn.model_validate({"role": self.role, "text": self.text})
+
+    @property
+    def trace(self) -> ReplyTrace | None:
+        return ReplyTrace.read(self.meta) if self.role == "assistant" else None
+
+    @property
+    def agent_reply(self) -> AgentReply | None:
+        return AgentReply.model_validate(self.meta) if self.role == "agent" else None
+
+    @property
+    def pii(self) -> list[str]:
+        return [str(kind) for kind in self.meta.get("pii", [])]
 
 
 class StoredConversation(BaseModel):
@@ -33,8 +64,8 @@ class StoredConversation(BaseModel):
 
 
 class ConversationStore:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, sessions: Sessions) -> None:
+        self._db = sessions
 
     def create(
         self, *, customer_ref: str | None = None, owner: str | None = None

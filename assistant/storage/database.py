@@ -1,53 +1,26 @@
-"""The database seam: one engine, migrations to head on connect, and the stores that use it.
-
-SQLite (a file in WAL mode) by default, PostgreSQL by URL; the same SQL runs on both. Every
-SQLAlchemy failure leaves this package as a :class:`DatabaseError`.
-"""
+"""The database seam: one engine, migrations to head on connect, and the stores that use it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import Session
 
-from assistant.errors import ConfigurationError, DatabaseError
+from assistant.storage.conversations import ConversationStore
+from assistant.storage.engine import Sessions, make_engine
+from assistant.storage.escalations import EscalationStore
+from assistant.storage.experiments import ExperimentStore
+from assistant.storage.keys import KeyStore
+from assistant.storage.quality import QualityStore
+from core.errors import ConfigurationError, DatabaseError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def _sqlite_pragmas(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
-    if not memory:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False},
-        poolclass=StaticPool if memory else None,
-    )
-    _sqlite_pragmas(engine)
-    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -62,19 +35,12 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-        # Imported here: the stores import this module for the Database type.
-        from assistant.storage.conversations import ConversationStore
-        from assistant.storage.escalations import EscalationStore
-        from assistant.storage.experiments import ExperimentStore
-        from assistant.storage.keys import KeyStore
-        from assistant.storage.quality import QualityStore
-
-        self.conversations = ConversationStore(self)
-        self.escalations = EscalationStore(self)
-        self.keys = KeyStore(self)
-        self.experiments = ExperimentStore(self)
-        self.quality = QualityStore(self)
+        self.sessions = Sessions(engine)
+        self.conversations = ConversationStore(self.sessions)
+        self.escalations = EscalationStore(self.sessions)
+        self.keys = KeyStore(self.sessions)
+        self.experiments = ExperimentStore(self.sessions)
+        self.quality = QualityStore(self.sessions)
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:
@@ -85,11 +51,11 @@ class Database:
 
     @property
     def backend(self) -> str:
-        return self.engine.dialect.name
+        return self.sessions.backend
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is already there)."""
-        with self.guard():
+        with self.sessions.guard():
             tables = set(inspect(self.engine).get_table_names())
             if "conversations" in tables and "alembic_version" not in tables:
                 raise ConfigurationError(
@@ -104,16 +70,9 @@ class Database:
             return None if row is None else str(row[0])
 
     @contextmanager
-    def guard(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"database failed: {exc.__class__.__name__}: {exc}") from exc
-
-    @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back when it raises."""
-        with self.guard(), self._sessions.begin() as session:
+        with self.sessions.session() as session:
             yield session
 
     def is_ready(self) -> bool:

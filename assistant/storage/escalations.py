@@ -4,27 +4,29 @@ claiming the same case at once cannot both win, on SQLite or on PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.errors import ConflictError, ForbiddenError, NotFoundError
 from assistant.escalations.models import (
     CLAIMABLE,
     Action,
     EscalationEvent,
     EscalationRecord,
+    Evidence,
     KbGap,
     NewEscalation,
     QueueCounts,
     QueueFilter,
     QueuePage,
+    Resolution,
     SortKey,
     Status,
 )
 from assistant.escalations.priority import PriorityLevel
-from assistant.storage.conversations import StoredMessage, add_message
+from assistant.storage.conversations import AgentReply, StoredMessage, add_message
+from assistant.storage.engine import Sessions
 from assistant.storage.tables import (
     EscalationEventRow,
     EscalationReasonRow,
@@ -33,9 +35,10 @@ from assistant.storage.tables import (
     RegressionCaseRow,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
+from core.cases import BenchmarkCase
+from core.conversation import Turn
+from core.errors import ConflictError, ForbiddenError, NotFoundError
+from guardrails.verdict import Verdict
 
 SYSTEM_ACTOR = "tether"
 
@@ -48,8 +51,8 @@ _ORDER = {
 
 
 class EscalationStore:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, sessions: Sessions) -> None:
+        self._db = sessions
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -69,9 +72,9 @@ class EscalationStore:
                 tier=new.tier,
                 issue_type=new.issue_type,
                 core_issue=new.core_issue,
-                transcript=new.transcript,
-                verdict=new.verdict,
-                evidence=new.evidence,
+                transcript=[t.model_dump() for t in new.transcript],
+                verdict=new.verdict.model_dump(mode="json"),
+                evidence=new.evidence.model_dump(mode="json", exclude_none=True),
                 resolution={},
                 created_at=now,
                 updated_at=now,
@@ -119,7 +122,7 @@ class EscalationStore:
         *,
         reply: str,
         kb_gap: bool = False,
-        regression_case: dict[str, Any] | None = None,
+        regression_case: BenchmarkCase | None = None,
         now: datetime | None = None,
     ) -> tuple[EscalationRecord, StoredMessage]:
         """Close a case claimed by ``agent``: the reply goes into the customer's conversation,
@@ -132,9 +135,9 @@ class EscalationStore:
                 row.conversation_id,
                 role="agent",
                 text=reply,
-                meta={"from_person": True, "agent": agent, "escalation_id": escalation_id},
+                meta=AgentReply(agent=agent, escalation_id=escalation_id).model_dump(),
             )
-            resolution: dict[str, Any] = {"reply_message_id": message.id, "kb_gap": kb_gap}
+            resolution = Resolution(reply_message_id=message.id, kb_gap=kb_gap)
             if kb_gap:
                 gap = KbGapRow(
                     escalation_id=escalation_id,
@@ -146,28 +149,28 @@ class EscalationStore:
                 )
                 session.add(gap)
                 session.flush()
-                resolution["kb_gap_id"] = gap.id
+                resolution.kb_gap_id = gap.id
                 _event(session, escalation_id, agent, Action.KB_GAP, now, kb_gap_id=gap.id)
             if regression_case is not None:
                 session.add(
                     RegressionCaseRow(
-                        id=regression_case["id"],
+                        id=regression_case.id,
                         escalation_id=escalation_id,
-                        case=regression_case,
+                        case=regression_case.model_dump(mode="json"),
                         created_by=agent,
                         created_at=now,
                     )
                 )
-                resolution["regression_case_id"] = regression_case["id"]
+                resolution.regression_case_id = regression_case.id
                 _event(
                     session,
                     escalation_id,
                     agent,
                     Action.REGRESSION_CASE,
                     now,
-                    case_id=regression_case["id"],
+                    case_id=regression_case.id,
                 )
-            row.resolution = resolution
+            row.resolution = resolution.model_dump(exclude_none=True)
             _event(session, escalation_id, agent, Action.RESOLVED, now, message_id=message.id)
             return self._load(session, escalation_id), message
 
@@ -336,10 +339,10 @@ class EscalationStore:
                 )
             )
 
-    def regression_cases(self) -> list[dict[str, Any]]:
+    def regression_cases(self) -> list[BenchmarkCase]:
         with self._db.session() as session:
             rows = session.scalars(select(RegressionCaseRow).order_by(RegressionCaseRow.created_at))
-            return [dict(r.case) for r in rows]
+            return [BenchmarkCase.model_validate(r.case) for r in rows]
 
     def _load(self, session: Session, escalation_id: str) -> EscalationRecord:
         row = _get(session, escalation_id)
@@ -418,10 +421,10 @@ def _record(row: EscalationRow, events: list[EscalationEventRow]) -> EscalationR
         tier=row.tier,
         issue_type=row.issue_type,
         core_issue=row.core_issue,
-        transcript=list(row.transcript),
-        verdict=dict(row.verdict),
-        evidence=dict(row.evidence),
-        resolution=dict(row.resolution),
+        transcript=[Turn.model_validate(t) for t in row.transcript],
+        verdict=Verdict.model_validate(row.verdict),
+        evidence=Evidence.model_validate(row.evidence),
+        resolution=Resolution.model_validate(row.resolution),
         created_at=row.created_at,
         updated_at=row.updated_at,
         events=[

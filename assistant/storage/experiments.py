@@ -4,13 +4,13 @@ outcome per message. Analysis reads them back per variant."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from assistant.storage.engine import Sessions
 from assistant.storage.tables import (
     EscalationRow,
     ExposureRow,
@@ -18,9 +18,6 @@ from assistant.storage.tables import (
     RegressionCaseRow,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
 
 
 class Outcome(BaseModel):
@@ -38,8 +35,8 @@ class Outcome(BaseModel):
 
 
 class ExperimentStore:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, sessions: Sessions) -> None:
+        self._db = sessions
 
     def expose(self, experiment_id: str, unit_id: str, variant: str) -> None:
         """Record the unit's variant the first time it is seen (idempotent, race-free)."""

@@ -6,16 +6,13 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from assistant.errors import ConflictError, NotFoundError
+from assistant.storage.engine import Sessions
 from assistant.storage.tables import ApiKeyRow, utcnow
-
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
+from core.errors import ConflictError, NotFoundError
 
 KEY_PREFIX = "tth_"
 
@@ -51,8 +48,8 @@ def hash_key(secret: str) -> str:
 
 
 class KeyStore:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, sessions: Sessions) -> None:
+        self._db = sessions
 
     def create(self, name: str, role: Role) -> IssuedKey:
         name = name.strip()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from assistant.errors import ConflictError, NotFoundError
+from assistant.pipeline.trace import ReplyTrace
+from assistant.storage.engine import Sessions
 from assistant.storage.tables import (
     ConversationRow,
     DriftAlertRow,
@@ -16,9 +18,9 @@ from assistant.storage.tables import (
     QualityReviewRow,
     utcnow,
 )
+from core.errors import ConflictError, NotFoundError
 
-if TYPE_CHECKING:
-    from assistant.storage.database import Database
+log = logging.getLogger(__name__)
 
 
 class QualityReview(BaseModel):
@@ -42,17 +44,17 @@ class DriftAlert(BaseModel):
 
 
 class ReplyRecord(BaseModel):
-    """An assistant reply, as the monitor reads it (meta holds the trace of the message path)."""
+    """An assistant reply, as the monitor reads it: when, and the trace of the message path."""
 
     conversation_id: str
     message_id: str
     created_at: datetime
-    meta: dict[str, Any]
+    trace: ReplyTrace
 
 
 class QualityStore:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, sessions: Sessions) -> None:
+        self._db = sessions
 
     def finished_unreviewed(
         self, *, before: datetime, after: datetime | None = None, limit: int = 1000
@@ -143,15 +145,22 @@ class QualityStore:
             )
             if until is not None:
                 query = query.where(MessageRow.created_at < until)
-            return [
+            rows = session.scalars(query.order_by(MessageRow.created_at)).all()
+        records = []
+        for row in rows:
+            trace = ReplyTrace.read(row.meta)
+            if trace is None:
+                log.warning("reply without a readable trace", extra={"message_id": row.id})
+                continue
+            records.append(
                 ReplyRecord(
-                    conversation_id=m.conversation_id,
-                    message_id=m.id,
-                    created_at=m.created_at,
-                    meta=dict(m.meta),
+                    conversation_id=row.conversation_id,
+                    message_id=row.id,
+                    created_at=row.created_at,
+                    trace=trace,
                 )
-                for m in session.scalars(query.order_by(MessageRow.created_at))
-            ]
+            )
+        return records
 
     def add_alert(self, alert: DriftAlert) -> None:
         with self._db.session() as session:

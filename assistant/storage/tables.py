@@ -136,7 +136,7 @@ class KbGapRow(Base):
 
 
 class RegressionCaseRow(Base):
-    """A benchmark case written from a resolved escalation (format: evals.cases.BenchmarkCase)."""
+    """A benchmark case written from a resolved escalation (format: core.cases.BenchmarkCase)."""
 
     __tablename__ = "regression_cases"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 from evals.bench.metrics import METRICS
 from evals.bench.runner import Run
 from evals.stats import Delta, McNemar, mcnemar, paired_bootstrap, regressions

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from evals.cases import BenchmarkCase
+from core.cases import BenchmarkCase
 
 JUDGE_METRICS = ("accuracy", "grounding", "coherence", "relevance", "language")
 

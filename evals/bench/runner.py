@@ -20,14 +20,15 @@ import numpy as np
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
-from assistant.conversation import Turn
-from assistant.embeddings import Embedder
-from assistant.llm.base import ChatModel
-from assistant.pipeline import Assistant, Reply
-from assistant.prompts import Prompt
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.reply import Reply
+from core.cases import BenchmarkCase
+from core.conversation import Turn
+from core.embeddings import Embedder
+from core.llm.base import ChatModel
+from core.prompts import Prompt
 from evals.bench.metrics import METRICS, CaseOutcome, case_metrics, case_passed, mean_of
 from evals.bench.scoring import score_answer
-from evals.cases import BenchmarkCase
 from evals.stats import flaky_cases
 
 
@@ -196,7 +197,7 @@ def save_run(run: Run, path: Path) -> Path:
 
 
 def load_run(path: Path) -> Run:
-    from assistant.errors import ConfigurationError
+    from core.errors import ConfigurationError
 
     try:
         return Run.model_validate_json(path.read_text(encoding="utf-8"))

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.llm.base import ChatModel, first_json_object
-from assistant.prompts import Prompt, ask_parsed
+from core.llm.base import ChatModel
+from core.prompts import Prompt
+from core.prompts.ask import ask_parsed
+from core.prompts.ask import parse_scores as read_scores
 from evals.bench.metrics import JUDGE_METRICS
 from knowledge_base.articles import Passage, format_passages
 
 
 def parse_scores(text: str) -> dict[str, float] | None:
-    data = first_json_object(text)
-    if not isinstance(data, dict):
+    """The five 1-5 scores scaled to 0-1, or None unless the reply holds all of them."""
+    scores = read_scores(text, JUDGE_METRICS, nested=False)
+    if scores is None:
         return None
-    scores: dict[str, float] = {}
-    for name in JUDGE_METRICS:
-        value = data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 5:
-            return None
-        scores[name] = (float(value) - 1.0) / 4.0
-    return scores
+    return {name: (score.value - 1.0) / 4.0 for name, score in scores.items()}
 
 
 def score_answer(
@@ -33,14 +30,10 @@ def score_answer(
     reference: str,
     passages: Sequence[Passage],
 ) -> dict[str, float] | None:
-    return ask_parsed(
-        model,
-        prompt,
-        parse_scores,
-        {
-            "passages": format_passages(passages) or "(none)",
-            "question": question,
-            "reference": reference.strip() or "(none given: judge accuracy from the passages)",
-            "answer": answer,
-        },
-    )
+    values = {
+        "passages": format_passages(passages) or "(none)",
+        "question": question,
+        "reference": reference.strip() or "(none given: judge accuracy from the passages)",
+        "answer": answer,
+    }
+    return ask_parsed(model, prompt, values, parse_scores)

@@ -3,28 +3,26 @@ cache, Chroma on disk, MiniLM. ``tether bench run`` calls :func:`run_benchmark`.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
 
-from assistant.classify import IssueClassifier, load_taxonomy
-from assistant.embeddings import Embedder, MiniLMEmbedder
-from assistant.errors import ConfigurationError
-from assistant.llm.base import ChatModel
-from assistant.llm.cache import CachingChatModel, LazyModel
-from assistant.pipeline import Assistant, PipelineConfig
-from assistant.prompts import parse_ref, resolve_prompt
-from assistant.services import build_model, model_name, pipeline_config
+from assistant.pipeline.assistant import Assistant, resolve_guards
 from assistant.settings import Settings
+from assistant.wiring import build_assistant, build_classifier, build_embedder, lazy_model
+from core.cases import BenchmarkCase, load_cases
+from core.embeddings import Embedder
+from core.errors import ConfigurationError
+from core.llm.base import ChatModel
+from core.llm.cache import CachingChatModel
+from core.prompts import parse_ref, resolve_prompt
 from evals.bench.runner import Run, RunConfig, Stopwatch, git_commit, make_run, run_cases
-from evals.cases import BenchmarkCase, load_cases
 from evals.retrieval import dataset_articles
-from guardrails.calibration import load_calibration
 from knowledge_base.ingest import ingest
-from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore
 
 PROMPT_FIELDS = ("answer", "judge", "grounding", "condense")
+# A filter confidence no classification reaches: search every article.
+NEVER_FILTER = 1.01
 
 
 def parse_prompts(spec: str) -> dict[str, str]:
@@ -39,14 +37,9 @@ def parse_prompts(spec: str) -> dict[str, str]:
     return prompts
 
 
-def with_prompts(config: PipelineConfig, prompts: dict[str, str]) -> PipelineConfig:
-    return dataclasses.replace(
-        config,
-        answer_prompt=prompts.get("answer", config.answer_prompt),
-        judge_prompt=prompts.get("judge", config.judge_prompt),
-        grounding_prompt=prompts.get("grounding", config.grounding_prompt),
-        condense_prompt=prompts.get("condense", config.condense_prompt),
-    )
+def prompt_settings(prompts: dict[str, str]) -> dict[str, object]:
+    """``{"answer": "answer@1"}`` -> the setting it overrides: ``{"answer_prompt": "answer@1"}``."""
+    return {f"{name}_prompt": ref for name, ref in prompts.items() if name in PROMPT_FIELDS}
 
 
 def dataset_cases(folder: Path, *, tags: list[str], limit: int | None) -> list[BenchmarkCase]:
@@ -76,24 +69,21 @@ def run_benchmark(
 ) -> Run:
     watch = Stopwatch()
     cases = dataset_cases(folder, tags=tags or [], limit=limit) + list(extra_cases or [])
-    embedder = embedder or MiniLMEmbedder()
+    embedder = embedder or build_embedder()
     digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
     store = ChromaStore.persistent(settings.data_dir / "bench" / digest / "chroma", "bench")
     ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
 
-    inner = model or LazyModel(model_name(settings), lambda: build_model(settings))
+    inner = model or lazy_model(settings)
     cached = CachingChatModel(inner, settings.llm_cache_path) if cache else None
-    config = with_prompts(pipeline_config(settings), prompts)
-    taxonomy_path = folder / "taxonomy.yaml"
-    if not taxonomy_path.is_file():
+    overrides = prompt_settings(prompts)
+    taxonomy = folder / "taxonomy.yaml"
+    if not taxonomy.is_file():
         # No taxonomy for this dataset: classify with the configured one, but never let it
         # narrow the search (its issue types are another business's).
-        taxonomy_path = settings.taxonomy_path
-        config = dataclasses.replace(config, filter_confidence=1.01)
-    classifier = IssueClassifier.from_taxonomy(
-        load_taxonomy(taxonomy_path), embedder, threshold=settings.classifier_threshold
-    )
-    searcher = HybridSearcher(store, embedder)
+        overrides["filter_confidence"] = NEVER_FILTER
+    config = settings.updated(overrides)
+    classifier = build_classifier(settings, embedder, taxonomy if taxonomy.is_file() else None)
 
     def model_for(repeat_index: int) -> ChatModel:
         if cached is None:
@@ -101,12 +91,12 @@ def run_benchmark(
         return cached if repeat_index == 0 else cached.with_namespace(f"repeat-{repeat_index}")
 
     def make_assistant(repeat_index: int) -> Assistant:
-        return Assistant(
+        return build_assistant(
+            config,
             model=model_for(repeat_index),
             embedder=embedder,
-            searcher=searcher,
+            store=store,
             classifier=classifier,
-            config=config,
         )
 
     scorer = None
@@ -135,7 +125,7 @@ def run_benchmark(
             "min_retrieval_score": config.min_retrieval_score,
             "filter_confidence": config.filter_confidence,
             "condense": config.condense,
-            "guardrails": load_calibration(settings.guardrails_calibration).model_dump(
+            "guardrails": resolve_guards(config).calibration.model_dump(
                 include={"similarity", "coverage", "coverage_floor", "judge", "window"}
             ),
             "prompts_dir": str(settings.prompts_dir) if settings.prompts_dir else None,

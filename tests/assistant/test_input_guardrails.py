@@ -3,14 +3,16 @@ through the message path on fakes."""
 
 from collections.abc import Callable
 
-from assistant.classify import IssueClassifier
-from assistant.conversation import Turn
-from assistant.embeddings import HashingEmbedder
-from assistant.escalations.desk import AgentDesk
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import DECLINE_MESSAGE, HANDOFF_MESSAGE, Assistant, PipelineConfig
-from assistant.service import ChatService
+from assistant.chat import ChatService
+from assistant.desk import AgentDesk
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.classify import IssueClassifier
+from assistant.pipeline.reply import DECLINE_MESSAGE, HANDOFF_MESSAGE
+from assistant.pipeline.settings import PipelineSettings
 from assistant.storage import Database
+from core.conversation import Turn
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from guardrails.verdict import ReasonCode
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import InMemoryStore
@@ -118,12 +120,12 @@ def test_the_stored_message_is_redacted_and_the_original_stays_in_the_escalation
     outcome = service.post_message(convo.id, text)
     stored = database.conversations.get(convo.id).messages[0]
     assert CARD not in stored.text
-    assert stored.meta["pii"] == ["card"]
+    assert stored.pii == ["card"]
     assert outcome.escalation_id is not None
     case = database.escalations.get(outcome.escalation_id)
     assert case.reasons == ["prompt_injection"]
     assert case.priority == "P4"
-    assert case.evidence["original_message"] == text
+    assert case.evidence.original_message == text
     assert CARD not in str(case.transcript)
 
 
@@ -136,7 +138,7 @@ def strict_assistant(
         embedder=embedder,
         searcher=HybridSearcher(kb_store, embedder),
         classifier=IssueClassifier.from_taxonomy(TAXONOMY, embedder, threshold=0.99),
-        config=PipelineConfig(**config),  # type: ignore[arg-type]
+        settings=PipelineSettings.model_validate(config),
     )
 
 

@@ -3,13 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ConfigurationError
-from assistant.llm.base import ChatMessage
-from assistant.llm.fake import FakeChatModel
+from core.embeddings import HashingEmbedder
+from core.errors import ConfigurationError
+from core.llm.base import ChatMessage
+from core.llm.fake import FakeChatModel
+from core.prompts import load_prompt
 from evals.groundedness import ablation, calibrate, evaluate, restatements
 from guardrails.calibration import Calibration, load_calibration, save_calibration
 
+PROMPTS = {"grounding_prompt": load_prompt("grounding@2"), "judge_prompt": load_prompt("judge@1")}
 CALIBRATION = Calibration(
     similarity=0.61, coverage=0.0, coverage_floor=0.0, judge=0.5, baseline_similarity=0.61
 )
@@ -49,6 +51,7 @@ def test_cosine_mode_is_the_baseline_and_needs_no_model(tsv: Path) -> None:
     figures = evaluate(
         tsv,
         mode="cosine",
+        **PROMPTS,
         embedder=HashingEmbedder(),
         model=None,
         calibration=CALIBRATION,
@@ -65,6 +68,7 @@ def test_judge_mode_asks_the_judge_about_every_response(tsv: Path) -> None:
     figures = evaluate(
         tsv,
         mode="judge",
+        **PROMPTS,
         embedder=HashingEmbedder(),
         model=model,
         calibration=CALIBRATION,
@@ -80,6 +84,7 @@ def test_cascade_mode_calls_the_judge_only_on_what_tier_1_flags(tsv: Path) -> No
     figures = evaluate(
         tsv,
         mode="cascade",
+        **PROMPTS,
         embedder=HashingEmbedder(),
         model=model,
         calibration=CALIBRATION,
@@ -97,6 +102,7 @@ def test_tier1_mode_scores_tier_1_alone_with_its_word_coverage(tsv: Path) -> Non
     figures = evaluate(
         tsv,
         mode="tier1",
+        **PROMPTS,
         embedder=HashingEmbedder(),
         model=None,
         calibration=strict,
@@ -117,6 +123,7 @@ def test_a_file_without_begin_columns_is_refused(tmp_path: Path) -> None:
         evaluate(
             path,
             mode="cosine",
+            **PROMPTS,
             embedder=HashingEmbedder(),
             model=None,
             calibration=CALIBRATION,
@@ -142,7 +149,11 @@ def test_calibration_tunes_every_threshold_and_records_its_source(tmp_path: Path
         return "Yes" if "Refunds must" in messages[-1].content.split("REPLY:")[-1] else "No"
 
     calibration = calibrate(
-        path, embedder=HashingEmbedder(), model=FakeChatModel(judge), progress=False
+        path,
+        embedder=HashingEmbedder(),
+        model=FakeChatModel(judge),
+        grounding_prompt=PROMPTS["grounding_prompt"],
+        progress=False,
     )
     assert calibration.dev_figures["balanced_accuracy"] == 1.0
     assert calibration.dev_figures["tier2_share"] <= 0.30
@@ -215,10 +226,17 @@ def test_the_calibration_sweep_decides_as_the_cascade_does(tmp_path: Path) -> No
         return "0.8" if "Refunds must" in messages[-1].content.split("REPLY:")[-1] else "0.3"
 
     model = FakeChatModel(judge)
-    calibration = calibrate(path, embedder=HashingEmbedder(), model=model, progress=False)
+    calibration = calibrate(
+        path,
+        embedder=HashingEmbedder(),
+        model=model,
+        grounding_prompt=PROMPTS["grounding_prompt"],
+        progress=False,
+    )
     measured = evaluate(
         path,
         mode="cascade",
+        **PROMPTS,
         embedder=HashingEmbedder(),
         model=model,
         calibration=calibration,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 from evals import injection
 from evals.injection import split_of
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ConfigurationError
+from core.embeddings import HashingEmbedder
+from core.errors import ConfigurationError
 from evals.retrieval import Turn, conversation_query, load_questions, run, split_of
 
 ARTICLES = [

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import LLMError
-from assistant.llm.fake import FakeChatModel
+from core.conversation import Turn
+from core.embeddings import HashingEmbedder
+from core.errors import LLMError
+from core.llm.fake import FakeChatModel
+from core.prompts import load_prompt
 from guardrails.calibration import Calibration
-from guardrails.cascade import check_answer, format_conversation
+from guardrails.cascade import check_answer
 from guardrails.compliance import load_policy
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
@@ -28,6 +30,10 @@ CONTRADICTION = "You can request a refund within 30 days."
 OFF_TOPIC = "Refunds must be requested within 7 days of delivery. Our office dog loves long walks."
 
 
+def _turns(pairs: list[tuple[str, str]]) -> list[Turn]:
+    return [Turn.model_validate({"role": role, "text": text}) for role, text in pairs]
+
+
 def check(
     answer: str,
     model: FakeChatModel,
@@ -42,8 +48,10 @@ def check(
         [REFUND_POLICY] if passages is None else passages,
         embedder=HashingEmbedder(),
         judge_model=model,
-        conversation_turns=turns or [("customer", "Can I get a refund for my order?")],
+        conversation=_turns(turns or [("customer", "Can I get a refund for my order?")]),
         calibration=calibration,
+        judge_prompt=load_prompt("judge@1"),
+        grounding_prompt=load_prompt("grounding@2"),
         policy=load_policy() if with_policy else None,
     )
 
@@ -209,10 +217,9 @@ def test_judge_malformed_twice_escalates_as_malformed_output() -> None:
     assert len(model.calls) == 2
 
 
-@pytest.mark.parametrize("role", ["customer", "user"])
-def test_the_customers_statements_ground_a_restatement(role: str) -> None:
+def test_the_customers_statements_ground_a_restatement() -> None:
     model = FakeChatModel()
-    turns = [(role, "My burger arrived cold and soggy."), ("assistant", "Sorry about that!")]
+    turns = [("customer", "My burger arrived cold and soggy."), ("assistant", "Sorry about that!")]
     verdict = check("Your burger arrived cold and soggy. " + FAITHFUL, model, turns=turns)
     assert (verdict.outcome, verdict.tier) == ("pass", 1)
     assert model.calls == []
@@ -227,13 +234,6 @@ def test_earlier_assistant_turns_are_not_evidence() -> None:
     # grounding@2 shows the judge the conversation, as context that is not evidence
     assert (
         "Assistant: Our office dog loves long walks.\nCustomer: Cute!" in model.calls[0][-1].content
-    )
-
-
-def test_format_conversation_names_the_speakers() -> None:
-    turns = [("customer", "hi"), ("assistant", "hello"), ("agent", "Sam here"), ("user", "ok")]
-    assert format_conversation(turns) == (
-        "Customer: hi\nAssistant: hello\nAgent: Sam here\nCustomer: ok"
     )
 
 
@@ -277,13 +277,16 @@ def test_a_judge_without_the_conversation_sees_the_question_a_yes_or_no_answers(
         [passage],
         embedder=HashingEmbedder(),
         judge_model=model,
-        conversation_turns=[
-            ("customer", "My friend signed up with my code."),
-            ("assistant", "Great!"),
-            ("customer", "Do we both still get the $10?"),
-        ],
+        conversation=_turns(
+            [
+                ("customer", "My friend signed up with my code."),
+                ("assistant", "Great!"),
+                ("customer", "Do we both still get the $10?"),
+            ]
+        ),
         calibration=CALIBRATION,
-        grounding_prompt="grounding@3",
+        judge_prompt=load_prompt("judge@1"),
+        grounding_prompt=load_prompt("grounding@3"),
     )
     (prompt,) = [m.content for m in model.calls[0] if m.role == "user"]
     assert f"QUESTION THE REPLY ANSWERS (context only, not evidence): {shown}\n" in prompt

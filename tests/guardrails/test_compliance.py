@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from assistant.errors import ConfigurationError
+from core.errors import ConfigurationError
 from guardrails.compliance import (
     DEFAULT_POLICY_PATH,
     ComplianceFinding,

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from assistant.errors import LLMError
-from assistant.llm.fake import FakeChatModel
-from assistant.prompts import load_prompt
+from core.errors import LLMError
+from core.llm.fake import FakeChatModel
+from core.prompts import load_prompt
 from guardrails.judge import JudgeOutputError, judge_answer, parse_verdict
 from guardrails.verdict import JudgeVerdict
 from tests.conftest import judge_json, make_passage
@@ -29,6 +29,7 @@ def judge(model: FakeChatModel) -> JudgeVerdict:
         conversation="Customer: can I still get a refund?",
         passages=PASSAGES,
         answer="You can request a refund within 30 days.",
+        prompt=load_prompt("judge@1"),
     )
 
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.embeddings import HashingEmbedder, Vectors
+from core.embeddings import HashingEmbedder, Vectors
 from guardrails.tier1 import attach_bare_replies, check_support, is_claimless, negates
 from guardrails.verdict import SentenceFinding
 from knowledge_base.articles import Passage

@@ -13,13 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.classify import IssueClassifier, load_taxonomy
-from assistant.embeddings import MiniLMEmbedder
-from assistant.llm.base import ChatModel
-from assistant.llm.llama_cpp import LlamaCppModel
-from assistant.pipeline import Assistant
-from assistant.services import pipeline_config
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.classify import IssueClassifier, load_taxonomy
 from assistant.settings import Settings
+from core.embeddings import MiniLMEmbedder
+from core.llm.base import ChatModel
+from core.llm.llama_cpp import LlamaCppModel
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -72,7 +71,7 @@ def sample_assistant(
             embedder=minilm,
             searcher=HybridSearcher(sample_store, minilm),
             classifier=sample_classifier,
-            config=pipeline_config(SETTINGS),
+            settings=SETTINGS,
         )
 
     return build

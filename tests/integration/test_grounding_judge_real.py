@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.llm.base import ChatMessage
-from assistant.llm.llama_cpp import LlamaCppModel
+from core.llm.base import ChatMessage
+from core.llm.llama_cpp import LlamaCppModel
 from guardrails.calibration import load_calibration
 from guardrails.judge import grounding_probability
 from tests.conftest import make_passage

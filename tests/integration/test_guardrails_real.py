@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.embeddings import MiniLMEmbedder
+from core.embeddings import MiniLMEmbedder
 from guardrails.calibration import load_calibration
 from guardrails.tier1 import check_support
 from knowledge_base.articles import Passage

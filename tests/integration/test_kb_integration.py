@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import Embedder, MiniLMEmbedder, Vectors
 from assistant.settings import SAMPLE_KB
+from core.embeddings import Embedder, MiniLMEmbedder, Vectors
 from knowledge_base.articles import Article, load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher

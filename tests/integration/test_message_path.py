@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.main import create_app
-from assistant.conversation import Turn
-from assistant.embeddings import MiniLMEmbedder
-from assistant.llm.fake import FakeChatModel
-from assistant.llm.llama_cpp import LlamaCppModel
-from assistant.services import assemble
+from assistant.app import create_app
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.storage.keys import Role
+from assistant.wiring import assemble
+from core.conversation import Turn
+from core.embeddings import MiniLMEmbedder
+from core.llm.fake import FakeChatModel
+from core.llm.llama_cpp import LlamaCppModel
 from guardrails.verdict import ReasonCode
 from knowledge_base.store import ChromaStore
 from tests.conftest import answer_json

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.conversation import Turn
-from assistant.errors import LLMError
-from assistant.llm.base import ChatMessage
-from assistant.llm.llama_cpp import LlamaCppModel
-from assistant.llm.openai_compat import OpenAICompatModel
-from assistant.services import build_model
 from assistant.settings import Settings
+from assistant.wiring import build_model
+from core.conversation import Turn
+from core.errors import LLMError
+from core.llm.base import ChatMessage
+from core.llm.llama_cpp import LlamaCppModel
+from core.llm.openai_compat import OpenAICompatModel
 from guardrails.verdict import ReasonCode
 from tests.integration.conftest import (
     PYTHON,

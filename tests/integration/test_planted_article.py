@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.classify import IssueClassifier
-from assistant.conversation import Turn
-from assistant.embeddings import MiniLMEmbedder
-from assistant.llm.llama_cpp import LlamaCppModel
-from assistant.pipeline import Assistant
-from assistant.services import pipeline_config
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.classify import IssueClassifier
 from assistant.settings import Settings
+from core.conversation import Turn
+from core.embeddings import MiniLMEmbedder
+from core.llm.llama_cpp import LlamaCppModel
 from knowledge_base.articles import Article, load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -50,7 +49,7 @@ def test_a_planted_instruction_in_an_article_does_not_reach_the_customer(
         embedder=minilm,
         searcher=HybridSearcher(store, minilm),
         classifier=sample_classifier,
-        config=pipeline_config(settings),
+        settings=settings,
     )
     reply = assistant.respond(
         [

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from assistant.embeddings import Embedder, HashingEmbedder, Vectors
+from core.embeddings import Embedder, HashingEmbedder, Vectors
 from knowledge_base.articles import Article
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher, LexicalIndex, reciprocal_rank_fusion

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import StoreError
+from core.errors import StoreError
 from knowledge_base.store import ChromaStore, Vector, VectorStore
 from tests.knowledge_base.conftest import make_chunk
 

@@ -16,6 +16,7 @@ from assistant.monitoring.gaps import GapCluster
 from assistant.monitoring.kb_gaps import accept_article, suggestions
 from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
+from core.cases import BenchmarkCase
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import IngestReport, ingest
 
@@ -81,8 +82,8 @@ def kb_gaps(_: AdminKey, services: ServicesDep, status_: str | None = "open") ->
 
 
 @router.get("/regression-cases", responses=_ERRORS)
-def regression_cases(_: AdminKey, services: ServicesDep) -> list[dict[str, Any]]:
-    """Benchmark cases written from resolved escalations (evals.cases format)."""
+def regression_cases(_: AdminKey, services: ServicesDep) -> list[BenchmarkCase]:
+    """Benchmark cases written from resolved escalations (core.cases format)."""
     return services.database.escalations.regression_cases()
 
 
@@ -122,7 +123,9 @@ def accept_suggestion(
 ) -> ArticleAccepted:
     """Write the article into the knowledge base folder and re-ingest."""
     accepted = accept_article(
-        services,
+        services.database,
+        services.vector_store,
+        services.embedder,
         settings.kb_path,
         title=body.title,
         issue_type=body.issue_type,

@@ -28,14 +28,15 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def message_public(m: StoredMessage) -> MessagePublic:
-    citations = [CitationPublic.model_validate(c) for c in m.meta.get("citations", [])]
+    trace = m.trace
+    citations = [CitationPublic(**c.model_dump()) for c in trace.citations] if trace else []
     return MessagePublic(
         id=m.id,
         role=m.role,
         text=m.text,
         created_at=m.created_at,
         citations=citations,
-        from_person=bool(m.meta.get("from_person", False)),
+        from_person=m.agent_reply is not None,
     )
 
 

@@ -21,7 +21,7 @@ from assistant.api.schemas import (
     ResolveRequest,
     ReturnRequest,
 )
-from assistant.escalations.desk import RegressionRequest
+from assistant.desk import RegressionRequest
 from assistant.escalations.models import (
     EscalationRecord,
     QueueCounts,
@@ -29,8 +29,8 @@ from assistant.escalations.models import (
     SortKey,
     Status,
 )
-from assistant.services import Services
 from assistant.storage.tables import utcnow
+from assistant.wiring import Services
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 

@@ -8,17 +8,17 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.main import create_app
-from assistant.embeddings import HashingEmbedder
-from assistant.escalations.desk import AgentDesk
+from assistant.app import create_app
+from assistant.chat import ChatService
+from assistant.desk import AgentDesk
 from assistant.escalations.priority import load_priority_rules
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
-from assistant.service import ChatService
-from assistant.services import Services
+from assistant.pipeline.assistant import Assistant
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.storage.keys import Role
+from assistant.wiring import Services
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from knowledge_base.store import InMemoryStore
 
 Build = Callable[..., Assistant]

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.llm.fake import FakeChatModel
-from assistant.services import Services
+from assistant.wiring import Services
+from core.llm.fake import FakeChatModel
 from tests.conftest import answer_json
 
 

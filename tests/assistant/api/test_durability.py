@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.api.main import create_app
-from assistant.embeddings import HashingEmbedder
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
+from assistant.app import create_app
+from assistant.pipeline.assistant import Assistant
 from assistant.settings import Settings
 from assistant.storage import Database
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from knowledge_base.store import InMemoryStore
 from tests.assistant.api.conftest import Headers, fake_services, grant
 from tests.support.postgres import PostgresServer
@@ -146,7 +146,7 @@ def test_a_postgresql_restart_mid_traffic_loses_no_acknowledged_escalation(
 
 WRITER = """
 import sys
-from assistant.escalations.desk import AgentDesk
+from assistant.desk import AgentDesk
 from assistant.escalations.models import NewEscalation
 from assistant.escalations.priority import load_priority_rules
 from assistant.settings import Settings
@@ -159,7 +159,8 @@ while True:
     msg = db.conversations.add_message(convo.id, role="customer", text="help")
     case = desk.escalate(NewEscalation(
         conversation_id=convo.id, message_id=msg.id, reasons=["ungrounded"], tier=1,
-        issue_type="order_problems", core_issue="help", transcript=[], verdict={}, evidence={},
+        issue_type="order_problems", core_issue="help", transcript=[],
+        verdict={"outcome": "escalate"}, evidence={},
     ))
     print(case.id, flush=True)  # acknowledged: printed only after the commit returned
 """

@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.llm.fake import FakeChatModel
+from core.llm.fake import FakeChatModel
 from tests.assistant.api.conftest import Headers
 from tests.conftest import answer_json
 

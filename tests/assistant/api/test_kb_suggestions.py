@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.main import create_app
+from assistant.app import create_app
 from assistant.escalations.models import NewEscalation
-from assistant.services import Services
 from assistant.settings import SAMPLE_KB, Settings
+from assistant.wiring import Services
 from knowledge_base.articles import load_articles
 from tests.assistant.api.conftest import Headers
 
@@ -52,7 +52,7 @@ def plant(services: Services) -> list[str]:
                     issue_type=topic,
                     core_issue=text,
                     transcript=[{"role": "customer", "text": text}],
-                    verdict={},
+                    verdict={"outcome": "escalate"},
                     evidence={},
                 )
             )

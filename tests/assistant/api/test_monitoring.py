@@ -4,9 +4,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.llm.fake import FakeChatModel
 from assistant.monitoring.logs import JsonFormatter, trace_id
-from assistant.services import Services
+from assistant.wiring import Services
+from core.llm.fake import FakeChatModel
 from tests.assistant.api.conftest import Headers
 from tests.conftest import answer_json
 
@@ -57,7 +57,7 @@ def test_every_response_carries_a_trace_id_that_the_logs_and_the_record_share(
 ) -> None:
     model.enqueue(answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"]))
     cid = client.post("/v1/conversations", json={}).json()["id"]
-    with caplog.at_level(logging.INFO, logger="assistant.service"):
+    with caplog.at_level(logging.INFO, logger="assistant.chat"):
         response = client.post(
             f"/v1/conversations/{cid}/messages",
             json={"text": "How much does Instant Pay cost?"},
@@ -75,6 +75,6 @@ def test_every_response_carries_a_trace_id_that_the_logs_and_the_record_share(
     finally:
         trace_id.reset(token)
     reply = services.database.conversations.get(cid).messages[-1]
-    assert reply.meta["trace_id"] == "trace-42"
+    assert reply.trace is not None and reply.trace.trace_id == "trace-42"
     fresh = client.get("/healthz")
     assert len(fresh.headers["x-trace-id"]) == 16

@@ -14,14 +14,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from assistant.api.main import create_app
-from assistant.embeddings import HashingEmbedder
+from assistant.app import create_app
 from assistant.escalations.models import NewEscalation
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
-from assistant.services import Services
+from assistant.pipeline.assistant import Assistant
 from assistant.settings import Settings
 from assistant.storage import Database
+from assistant.wiring import Services
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from knowledge_base.store import InMemoryStore
 from tests.assistant.api.conftest import Headers, fake_services, grant
 from tests.conftest import answer_json

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from assistant.api.main import create_app
-from assistant.embeddings import HashingEmbedder, MiniLMEmbedder
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
+from assistant.app import create_app
+from assistant.pipeline.assistant import Assistant
 from assistant.settings import SAMPLE_KB, Settings
 from assistant.storage import Database
+from core.embeddings import HashingEmbedder, MiniLMEmbedder
+from core.llm.fake import FakeChatModel
 from evals.simulated_day import run_day
 from knowledge_base.store import InMemoryStore
 from tests.assistant.api.conftest import fake_services, grant

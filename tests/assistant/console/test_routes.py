@@ -2,7 +2,7 @@ import html
 
 from fastapi.testclient import TestClient
 
-from assistant.llm.fake import FakeChatModel
+from core.llm.fake import FakeChatModel
 from tests.assistant.api.conftest import Headers
 from tests.assistant.api.test_escalations import escalated_case
 

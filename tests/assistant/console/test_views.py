@@ -1,13 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
 from assistant.console.views import Segment, age_label, answer_segments, due_label, judge_rows
+from guardrails.verdict import JudgeCriterion, JudgeVerdict, SentenceFinding, Verdict
+
+
+def flagged(*sentences: str) -> list[SentenceFinding]:
+    return [SentenceFinding(sentence=s, score=0.1, supported=False) for s in sentences]
 
 
 def test_flagged_sentences_are_cut_out_where_they_stand() -> None:
     answer = "Refunds take 7 days. Loyal customers always win. Contact us."
-    segments = answer_segments(
-        answer, [{"sentence": "Loyal customers always win."}, {"sentence": "not in the answer"}]
-    )
+    segments = answer_segments(answer, flagged("Loyal customers always win.", "not in the answer"))
     assert segments == [
         Segment("Refunds take 7 days. "),
         Segment("Loyal customers always win.", 0),
@@ -17,19 +20,26 @@ def test_flagged_sentences_are_cut_out_where_they_stand() -> None:
 
 
 def test_case_differences_still_highlight_and_overlaps_do_not_double() -> None:
-    segments = answer_segments(
-        "ALWAYS refund. x", [{"sentence": "always refund."}, {"sentence": "refund."}]
-    )
+    segments = answer_segments("ALWAYS refund. x", flagged("always refund.", "refund."))
     assert segments == [Segment("ALWAYS refund.", 0), Segment(" x")]
-    assert answer_segments("", [{"sentence": "a"}]) == []
+    assert answer_segments("", flagged("a")) == []
 
 
 def test_judge_rows_and_age_labels() -> None:
-    verdict = {
-        "judge": {"grounding": {"ok": False, "rationale": "7 not 30"}, "coherence": {"ok": True}}
-    }
-    assert judge_rows(verdict) == [("grounding", False, "7 not 30"), ("coherence", True, "")]
-    assert judge_rows({"judge": None}) == []
+    judge = JudgeVerdict(
+        grounding=JudgeCriterion(ok=False, rationale="7 not 30"),
+        coherence=JudgeCriterion(ok=True),
+        compliance=JudgeCriterion(ok=True, rationale="no promise"),
+    )
+    verdict = Verdict(outcome="escalate", judge=judge)
+    assert judge_rows(verdict) == [
+        ("grounding", False, "7 not 30"),
+        ("coherence", True, ""),
+        ("compliance", True, "no promise"),
+    ]
+    assert judge_rows(Verdict(outcome="pass")) == []
+    grounded = Verdict(outcome="pass", tier=2, grounding_probability=0.91)
+    assert judge_rows(grounded) == [("grounding", True, "91% likely supported by the passages")]
     assert [age_label(m) for m in (0.2, 5, 90, 3000)] == ["just now", "5 min", "1.5 h", "2.1 d"]
 
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigurationError
 from assistant.escalations.priority import PriorityRules, load_priority_rules
 from assistant.settings import Settings
+from core.errors import ConfigurationError
 
 RULES = PriorityRules.model_validate(
     {

@@ -3,14 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigurationError
-from assistant.escalations.desk import AgentDesk
+from assistant.chat import ChatService
+from assistant.desk import AgentDesk
 from assistant.experiments.config import load_experiments
 from assistant.experiments.router import ExperimentRouter
-from assistant.llm.fake import FakeChatModel
-from assistant.pipeline import Assistant
-from assistant.service import ChatService
-from assistant.storage import Database
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.trace import ReplyTrace
+from assistant.storage import Database, StoredMessage
+from core.errors import ConfigurationError
+from core.llm.fake import FakeChatModel
 from tests.conftest import answer_json
 
 Build = Callable[..., Assistant]
@@ -27,6 +28,12 @@ experiments:
       a: {weight: 1}
       b: {weight: 1, settings: {scope_threshold: 0.5}}
 """
+
+
+def _trace(message: StoredMessage) -> ReplyTrace:
+    trace = message.trace
+    assert trace is not None
+    return trace
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -77,9 +84,9 @@ def test_each_conversation_gets_its_variants_settings_and_is_logged(
     for _ in range(40):
         convo = database.conversations.create()
         outcome = service.post_message(convo.id, "How much does an Instant Pay cash-out cost?")
-        variant = (
-            database.conversations.get(convo.id).messages[-1].meta["experiments"]["threshold-test"]
-        )
+        variant = _trace(database.conversations.get(convo.id).messages[-1]).experiments[
+            "threshold-test"
+        ]
         seen[variant].append(outcome.reply.answered)
         # a second message in the same conversation stays in the same variant
         service.post_message(convo.id, "And how many times a day?")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.embeddings import HashingEmbedder
 from assistant.monitoring.gaps import GapItem, GapSource, cluster_gaps, cluster_label, words
+from core.embeddings import HashingEmbedder
 
 TOPICS = {
     "crypto": [

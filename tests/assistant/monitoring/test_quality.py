@@ -10,13 +10,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.errors import ConflictError, NotFoundError
-from assistant.llm.fake import FakeChatModel
 from assistant.monitoring import dashboard
 from assistant.monitoring.quality import check_drift, parse_scores, sample_and_judge
-from assistant.prompts import resolve_prompt
-from assistant.storage import Database
+from assistant.pipeline.trace import ReplyTrace
+from assistant.storage import Database, StoredMessage
+from core.errors import ConflictError, NotFoundError
+from core.llm.fake import FakeChatModel
+from core.prompts import resolve_prompt
 from tests.assistant.monitoring.traffic import ISSUES, kind_judge, monitor_json, simulate
+
+
+def _answered(message: StoredMessage) -> bool:
+    trace = message.trace
+    assert isinstance(trace, ReplyTrace)
+    return trace.answered
+
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PROMPT = resolve_prompt("monitor@1")
@@ -47,7 +55,7 @@ def test_a_random_share_of_finished_conversations_is_judged_escalated_or_not(
     }
     # no selection bias: escalated conversations are sampled at the same rate as the rest
     sampled = {r.conversation_id for r in reviews}
-    escalated = {c for c in ids if not database.conversations.get(c).messages[-1].meta["answered"]}
+    escalated = {c for c in ids if not _answered(database.conversations.get(c).messages[-1])}
     rate_escalated = len(sampled & escalated) / len(escalated)
     rate_answered = len(sampled - escalated) / (len(ids) - len(escalated))
     assert abs(rate_escalated - rate_answered) < 0.12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.llm.base import ChatMessage
+from core.llm.base import ChatMessage
 from evals.simulated_day import ISSUES, simulate
 
 __all__ = ["ISSUES", "kind_judge", "monitor_json", "simulate"]

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import DatabaseError, NotFoundError
 from assistant.storage import Database
+from core.errors import DatabaseError, NotFoundError
 
 
 def test_messages_come_back_in_order_with_their_metadata(any_database: Database) -> None:

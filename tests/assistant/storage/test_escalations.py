@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.errors import ConflictError, ForbiddenError, NotFoundError
-from assistant.escalations.desk import AgentDesk, RegressionRequest
+from assistant.desk import AgentDesk, RegressionRequest
 from assistant.escalations.models import NewEscalation, QueueFilter, Status
 from assistant.storage import Database
+from core.errors import ConflictError, ForbiddenError, NotFoundError
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -115,7 +115,8 @@ def test_claim_return_claim_resolve_with_an_audit_trail(any_desk: AgentDesk) -> 
     assert all(e.at.tzinfo is not None for e in resolved.events)
     conversation = any_desk.database.conversations.get(resolved.conversation_id)
     assert conversation.messages[-1] == message
-    assert (message.role, message.meta["from_person"], message.meta["agent"]) == (
+    assert message.agent_reply is not None
+    assert (message.role, message.agent_reply.from_person, message.agent_reply.agent) == (
         "agent",
         True,
         "bob",
@@ -167,14 +168,16 @@ def test_resolving_can_record_a_kb_gap_and_a_regression_case(any_desk: AgentDesk
     )
     gaps = any_desk.database.escalations.kb_gaps()
     assert [(g.question, g.created_by) for g in gaps] == [("Do you deliver to Mars?", "alice")]
-    assert record.resolution["kb_gap_id"] == gaps[0].id
+    assert record.resolution.kb_gap_id == gaps[0].id
     cases = any_desk.database.escalations.regression_cases()
     assert len(cases) == 1
-    assert cases[0]["id"] == record.resolution["regression_case_id"]
-    assert cases[0]["conversation"] == [{"role": "customer", "text": "Do you deliver to Mars?"}]
-    assert cases[0]["expect"] == "escalate"
-    assert cases[0]["tags"] == ["regression", "ungrounded", "out_of_kb"]
-    assert cases[0]["reference_answer"].startswith("We deliver only")
+    assert cases[0].id == record.resolution.regression_case_id
+    assert [t.model_dump() for t in cases[0].turns] == [
+        {"role": "customer", "text": "Do you deliver to Mars?"}
+    ]
+    assert cases[0].expect == "escalate"
+    assert cases[0].tags == ["regression", "ungrounded", "out_of_kb"]
+    assert cases[0].reference_answer.startswith("We deliver only")
     assert [e.action for e in record.events][-3:] == ["kb_gap", "regression_case", "resolved"]
 
 

@@ -1,6 +1,6 @@
 import threading
 
-from assistant.escalations.desk import AgentDesk, RegressionRequest
+from assistant.desk import AgentDesk, RegressionRequest
 from assistant.escalations.models import NewEscalation
 from assistant.storage import Database
 from assistant.storage.experiments import Outcome
@@ -37,7 +37,7 @@ def test_outcomes_come_back_with_false_escalations_from_agents(
             issue_type="tips",
             core_issue="hi",
             transcript=[],
-            verdict={},
+            verdict={"outcome": "escalate"},
             evidence={},
         )
     )

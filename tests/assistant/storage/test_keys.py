@@ -1,9 +1,9 @@
 import pytest
 
-from assistant.errors import ConflictError, NotFoundError
 from assistant.storage import Database
 from assistant.storage.keys import Role, hash_key
 from assistant.storage.tables import ApiKeyRow
+from core.errors import ConflictError, NotFoundError
 
 
 def test_a_key_authenticates_until_it_is_revoked(any_database: Database) -> None:

@@ -5,10 +5,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from assistant.errors import ConfigurationError
 from assistant.storage import Database
 from assistant.storage.database import MIGRATIONS
 from assistant.storage.tables import Base
+from core.errors import ConfigurationError
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(any_database: Database) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm.base import ChatMessage
+from core.llm.base import ChatMessage
 from tests.conftest import ARTICLES, TAXONOMY
 
 CASES = [

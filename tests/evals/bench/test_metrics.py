@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.cases import BenchmarkCase
 from evals.bench.metrics import CaseOutcome, case_metrics, case_passed, verdict_of
-from evals.cases import BenchmarkCase
 
 TRAP = BenchmarkCase(
     id="q-060",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.embeddings import HashingEmbedder
-from assistant.llm.fake import FakeChatModel
 from assistant.settings import Settings
+from core.embeddings import HashingEmbedder
+from core.llm.fake import FakeChatModel
 from evals.bench.compare import compare
 from evals.bench.runner import Run, load_run, save_run
 from evals.bench.suite import parse_prompts, run_benchmark
@@ -101,7 +101,7 @@ def test_repeats_flag_cases_whose_verdict_changes(dataset: Path, tmp_path: Path)
 def test_the_cli_runs_compares_writes_reports_and_exits_1_on_regression(
     dataset: Path, tmp_path: Path
 ) -> None:
-    from assistant.cli import app
+    from cli import app
 
     baseline = save_run(
         bench(dataset, tmp_path, FakeChatModel(responder=responder())), tmp_path / "base.json"

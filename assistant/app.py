@@ -1,0 +1,122 @@
+"""The FastAPI application: routers, error mapping, and the services it runs on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from assistant.api.routes import admin, conversations, escalations, health
+from assistant.console import quality as console_quality
+from assistant.console import routes as console
+from assistant.monitoring.logs import new_trace_id, trace_id
+from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
+from assistant.settings import Settings, get_settings
+from assistant.wiring import Services, build_services
+from core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    DatabaseError,
+    ForbiddenError,
+    NotFoundError,
+)
+
+
+def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings)
+        yield
+
+    app = FastAPI(
+        title="Tether",
+        summary="A support assistant whose answers stay tethered to a knowledge base.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.metrics = Metrics(
+        queue_counts=lambda: app.state.services.database.escalations.counts()
+    )
+
+    @app.middleware("http")
+    async def trace_and_count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        token = trace_id.set(request.headers.get("x-request-id") or new_trace_id())
+        try:
+            response = await call_next(request)
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            app.state.metrics.requests.labels(request.method, path, response.status_code).inc()
+            response.headers["X-Trace-Id"] = trace_id.get()
+            return response
+        finally:
+            trace_id.reset(token)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
+
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+    app.include_router(escalations.router)
+    app.include_router(admin.router)
+    app.include_router(console.router)
+    app.include_router(console_quality.router)
+    app.mount("/console/static", StaticFiles(directory=console.HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/console")
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(AuthenticationError)
+    async def unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(ConfigurationError)
+    async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(DatabaseError)
+    async def database_down(_: Request, exc: DatabaseError) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"the conversation database is unavailable, retry later ({exc})"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return JSONResponse(
+            status_code=422, content={"detail": f"malformed request: {summary}", "errors": errors}
+        )
+
+    return app

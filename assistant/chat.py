@@ -1,0 +1,198 @@
+"""The chat use case: persist the customer's message, run the assistant, record the outcome.
+
+Nothing the customer sends is lost: the message is stored (as the screen stage redacted it)
+before the rest of the message path runs, and any failure after that becomes an escalation
+with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from assistant.desk import AgentDesk
+from assistant.escalations.models import Evidence, EvidencePassage, NewEscalation
+from assistant.experiments.router import Assignment, ExperimentRouter
+from assistant.monitoring.logs import trace_id
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.reply import HANDOFF_MESSAGE, Reply, unclassified
+from assistant.pipeline.stages import Screened
+from assistant.pipeline.trace import ReplyTrace
+from assistant.storage import Database, StoredConversation, StoredMessage
+from assistant.storage.experiments import Outcome
+from core.conversation import Turn
+from guardrails.verdict import ReasonCode, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class MessageOutcome(BaseModel):
+    customer_message: StoredMessage
+    reply_message: StoredMessage
+    reply: Reply
+    escalation_id: str | None = None
+
+
+def _turns(messages: list[StoredMessage]) -> list[Turn]:
+    return [m.turn for m in messages if m.turn is not None]
+
+
+def _internal_failure(screened: Screened, exc: Exception) -> Reply:
+    return Reply(
+        text=HANDOFF_MESSAGE,
+        answered=False,
+        core_issue=screened.work.core_issue,
+        classification=unclassified(),
+        verdict=Verdict.escalate(ReasonCode.INTERNAL_ERROR, detail=f"{type(exc).__name__}: {exc}"),
+    )
+
+
+def _evidence(reply: Reply, original: str | None) -> Evidence:
+    return Evidence(
+        withheld_answer=reply.withheld_answer,
+        reasoning=reply.reasoning,
+        passages=[
+            EvidencePassage(
+                article_id=p.article_id,
+                title=p.chunk.title,
+                section=p.chunk.section,
+                text=p.text,
+                score=p.score,
+                dense_score=p.dense_score,
+            )
+            for p in reply.passages
+        ],
+        original_message=original,
+    )
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        desk: AgentDesk,
+        assistant: Assistant,
+        router: ExperimentRouter | None = None,
+    ) -> None:
+        self.database = database
+        self.conversations = database.conversations
+        self.desk = desk
+        self.assistant = assistant
+        self.router = router
+
+    def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
+        conversation = self.conversations.get(conversation_id)
+        assistant, assignments = self._route(conversation)
+        screened = assistant.screen(
+            [*_turns(conversation.messages), Turn(role="customer", text=text)]
+        )
+        customer = self.conversations.add_message(
+            conversation_id,
+            role="customer",
+            text=screened.work.turns[-1].text,
+            meta={"pii": screened.message_pii} if screened.message_pii else {},
+        )
+        reply = self._reply(assistant, screened, conversation_id)
+        # The case is queued before the customer is told a person will follow up; personal
+        # data is stored redacted, the original only in the case, where an agent may need it.
+        original = text if screened.message_pii else None
+        escalation_id = self._escalate(conversation_id, customer, screened, reply, original)
+        stored_reply = self.conversations.add_message(
+            conversation_id,
+            role="assistant",
+            text=reply.text,
+            meta=ReplyTrace.of(
+                reply,
+                trace_id=trace_id.get(),
+                escalation_id=escalation_id,
+                experiments={a.experiment_id: a.variant for a in assignments},
+            ).model_dump(mode="json"),
+        )
+        self._record_outcomes(assignments, conversation_id, customer, reply, escalation_id)
+        _log(conversation_id, reply, escalation_id)
+        return MessageOutcome(
+            customer_message=customer,
+            reply_message=stored_reply,
+            reply=reply,
+            escalation_id=escalation_id,
+        )
+
+    def _route(self, conversation: StoredConversation) -> tuple[Assistant, list[Assignment]]:
+        """The assistant of the conversation's experiment variants, with its exposures saved."""
+        if self.router is None:
+            return self.assistant, []
+        assistant, assignments = self.router.route(conversation)
+        for a in assignments:
+            self.database.experiments.expose(a.experiment_id, a.unit_id, a.variant)
+        return assistant, assignments
+
+    def _reply(self, assistant: Assistant, screened: Screened, conversation_id: str) -> Reply:
+        try:
+            return assistant.reply_to(screened)
+        except Exception as exc:  # the last line of defence: escalate, never drop the message
+            log.exception("assistant failed", extra={"conversation_id": conversation_id})
+            return _internal_failure(screened, exc)
+
+    def _escalate(
+        self,
+        conversation_id: str,
+        customer: StoredMessage,
+        screened: Screened,
+        reply: Reply,
+        original: str | None,
+    ) -> str | None:
+        if reply.answered or reply.declined:
+            return None
+        record = self.desk.escalate(
+            NewEscalation(
+                conversation_id=conversation_id,
+                message_id=customer.id,
+                reasons=reply.verdict.codes,
+                tier=reply.verdict.tier,
+                issue_type=reply.classification.issue_type,
+                core_issue=reply.core_issue,
+                transcript=screened.work.turns,
+                verdict=reply.verdict,
+                evidence=_evidence(reply, original),
+            )
+        )
+        return record.id
+
+    def _record_outcomes(
+        self,
+        assignments: list[Assignment],
+        conversation_id: str,
+        customer: StoredMessage,
+        reply: Reply,
+        escalation_id: str | None,
+    ) -> None:
+        for a in assignments:
+            self.database.experiments.record(
+                a.experiment_id,
+                Outcome(
+                    unit_id=a.unit_id,
+                    variant=a.variant,
+                    conversation_id=conversation_id,
+                    message_id=customer.id,
+                    escalated=not reply.answered,
+                    escalation_id=escalation_id,
+                    latency_ms=reply.latency_ms.get("total", 0.0),
+                ),
+            )
+
+
+def _log(conversation_id: str, reply: Reply, escalation_id: str | None) -> None:
+    log.info(
+        "message handled",
+        extra={
+            "conversation_id": conversation_id,
+            "answered": reply.answered,
+            "reasons": reply.verdict.codes,
+            "tier": reply.verdict.tier,
+            "issue_type": reply.classification.issue_type,
+            "escalation_id": escalation_id,
+            "latency_ms": reply.latency_ms.get("total"),
+        },
+    )

@@ -1,0 +1,137 @@
+"""The message path, read top-down: screen, condense, classify, retrieve, answer, check, decide.
+
+Pure orchestration over the seams it is given (model, embedder, searcher, classifier); it never
+raises for a failed answer or a failing service: every outcome is a :class:`Reply` with a verdict.
+The stages themselves are in :mod:`assistant.pipeline.stages`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+from assistant.pipeline import stages
+from assistant.pipeline.classify import IssueClassifier
+from assistant.pipeline.reply import Reply
+from assistant.pipeline.settings import PipelineSettings
+from assistant.pipeline.stages import Guards, Screened, Work
+from core.conversation import Turn
+from core.embeddings import Embedder
+from core.llm.base import ChatModel
+from core.prompts import resolve_prompt
+from guardrails.calibration import Calibration, load_calibration
+from guardrails.compliance import load_policy
+from guardrails.verdict import Verdict
+from knowledge_base.search import HybridSearcher
+
+
+def resolve_guards(settings: PipelineSettings) -> Guards:
+    """The prompts, thresholds and policy of the check stage; a bad reference fails here, at
+    start, not on a customer's message."""
+    calibration = settings.guardrails_calibration
+    return Guards(
+        calibration=calibration
+        if isinstance(calibration, Calibration)
+        else load_calibration(calibration),
+        policy=load_policy(settings.compliance_policy),
+        judge_prompt=resolve_prompt(settings.judge_prompt, settings.prompts_dir),
+        grounding_prompt=resolve_prompt(settings.grounding_prompt, settings.prompts_dir),
+    )
+
+
+class Assistant:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        embedder: Embedder,
+        searcher: HybridSearcher,
+        classifier: IssueClassifier,
+        settings: PipelineSettings | None = None,
+        judge_model: ChatModel | None = None,
+    ) -> None:
+        self.model = model
+        self.judge_model = judge_model or model
+        self.embedder = embedder
+        self.searcher = searcher
+        self.classifier = classifier
+        self.settings = settings or PipelineSettings()
+        self.answer_prompt = resolve_prompt(self.settings.answer_prompt, self.settings.prompts_dir)
+        self.condense_prompt = resolve_prompt(
+            self.settings.condense_prompt, self.settings.prompts_dir
+        )
+        self.guards = resolve_guards(self.settings)
+
+    def with_config(self, overrides: Mapping[str, object]) -> Assistant:
+        """The same seams under other message-path settings (an experiment's variant, a
+        benchmark's prompt versions); each override is checked as the setting it names."""
+        if not overrides:
+            return self
+        return Assistant(
+            model=self.model,
+            judge_model=self.judge_model,
+            embedder=self.embedder,
+            searcher=self.searcher,
+            classifier=self.classifier,
+            settings=self.settings.updated(overrides),
+        )
+
+    def screen(self, turns: Sequence[Turn]) -> Screened:
+        """The first stage on its own: the chat service stores the customer's message as this
+        redacts it, then goes on with :meth:`reply_to`."""
+        start = time.perf_counter()
+        screened = stages.screen(turns, self.settings)
+        screened.work.laps["screen"] = _since(start)
+        return screened
+
+    def respond(self, turns: Sequence[Turn]) -> Reply:
+        return self.reply_to(self.screen(turns))
+
+    def reply_to(self, screened: Screened) -> Reply:
+        """The stages after the screen, in order, until one returns the verdict; then the reply."""
+        work = screened.work
+        start = time.perf_counter()
+        verdict = screened.stop or self._run(work)
+        work.laps["total"] = round(work.laps.get("screen", 0.0) + _since(start), 1)
+        return stages.decide(work, verdict, self.settings)
+
+    def _run(self, work: Work) -> Verdict:
+        with work.timed("condense"):
+            work.core_issue = stages.condense(
+                work.turns, self.model, self.settings, self.condense_prompt
+            )
+        with work.timed("classify"):
+            work.classification = self.classifier.classify(work.core_issue)
+        with work.timed("retrieve"):
+            found = stages.retrieve(
+                work.core_issue, work.classification, self.searcher, self.settings
+            )
+        if isinstance(found, Verdict):
+            return found
+        work.passages = found
+        relevant = stages.relevant(found, work.classification, self.settings)
+        if isinstance(relevant, Verdict):
+            return relevant
+        work.passages = relevant
+        with work.timed("generate"):
+            generated = stages.answer(self.model, self.answer_prompt, work)
+        if isinstance(generated, Verdict):
+            return generated
+        work.draft = generated.draft
+        work.prompt_tokens = generated.prompt_tokens
+        work.completion_tokens = generated.completion_tokens
+        draft = stages.usable(generated)
+        if isinstance(draft, Verdict):
+            return draft
+        with work.timed("guardrail"):
+            return stages.check(
+                draft,
+                work,
+                embedder=self.embedder,
+                judge_model=self.judge_model,
+                guards=self.guards,
+            )
+
+
+def _since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)

@@ -1,0 +1,55 @@
+"""What the message path returns for one customer message, and the messages it may send."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from assistant.pipeline.classify import UNKNOWN, Classification
+from guardrails.verdict import Verdict
+from knowledge_base.articles import Passage
+
+HANDOFF_MESSAGE = (
+    "Thanks for your patience. I want to make sure you get the right answer, so I've passed your "
+    "conversation to a member of our support team. A person will follow up here shortly."
+)
+
+DECLINE_MESSAGE = (
+    "Sorry, I can only help with questions about Hoppa: your orders, deliveries, payments and "
+    "your account. If your question is about one of those, could you tell me a bit more?"
+)
+
+
+def unclassified() -> Classification:
+    """The classification of a message the path stopped before classifying."""
+    return Classification(issue_type=UNKNOWN, confidence=0.0, best_guess=UNKNOWN)
+
+
+class Citation(BaseModel):
+    article_id: str
+    title: str
+
+
+class Reply(BaseModel):
+    """The outcome of one customer message. Only ``text`` and ``citations`` reach the customer."""
+
+    text: str
+    answered: bool
+    citations: list[Citation] = Field(default_factory=list)
+    core_issue: str
+    classification: Classification
+    verdict: Verdict
+    withheld_answer: str | None = None
+    reasoning: str = ""
+    passages: list[Passage] = Field(default_factory=list)
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # True when the message was out of scope and politely declined (no escalation).
+    declined: bool = False
+    # Kinds of personal data redacted from the conversation before any model saw it.
+    pii_kinds: list[str] = Field(default_factory=list)
+
+    @property
+    def retrieval_best(self) -> float | None:
+        """How similar the best passage the model was given is to the core issue."""
+        return max((p.dense_score for p in self.passages), default=None)

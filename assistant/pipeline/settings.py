@@ -1,0 +1,71 @@
+"""The message path's settings: a part of :class:`assistant.settings.Settings` (which inherits
+them, so ``TETHER_RETRIEVAL_K`` and the rest keep their names), and what an experiment variant or a
+benchmark run may override (:meth:`PipelineSettings.updated`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.errors import ConfigurationError
+from guardrails.calibration import Calibration
+
+
+class PipelineSettings(BaseModel):
+    # Retrieval.
+    retrieval_k: int = Field(default=6, ge=1, le=20)
+    max_sections: int = Field(default=4, ge=1, le=10)
+    min_retrieval_score: float = 0.30
+    # Search only the predicted issue type's articles when the classifier is at least this sure
+    # (above 1: never).
+    filter_confidence: float = Field(default=0.6, ge=0.0)
+
+    # The core issue of a multi-turn conversation: a rule with no model call (measured in the
+    # README), or an LLM rewrite with the condense prompt (one more model call per message).
+    condense: Literal["heuristic", "llm"] = "heuristic"
+    condense_prompt: str = "condense@1"
+
+    # Prompts, as "id@version" of files under core/prompts/.
+    answer_prompt: str = "answer@2"
+    judge_prompt: str = "judge@1"
+    # A folder of your own prompt versions (<id>/v<N>.yaml), looked up before the bundled ones.
+    prompts_dir: Path | None = None
+
+    # Guardrails: the tier-1 and judge thresholds, with the data and date they were calibrated
+    # on (None: the bundled guardrails/calibration.yaml, written by `tether eval calibrate`);
+    # tests and evaluations may pass the thresholds themselves.
+    guardrails_calibration: Path | Calibration | None = None
+    # The one-word grounding judge asked when tier 1 flags an answer and no compliance rule fired.
+    grounding_prompt: str = "grounding@2"
+
+    # Inputs, before generation: PII redacted before any model or log sees it; a message that
+    # tries to instruct the assistant (prompt injection) goes to a person instead of the model.
+    redact_pii: bool = True
+    screen_injection: bool = True
+    # The compliance policy: rules with reason codes and the judge's rubric (None: the bundled
+    # guardrails/compliance.yaml).
+    compliance_policy: Path | None = None
+    # Out of scope: an unknown issue type whose best passage is less similar than this has
+    # nothing to do with the business; decline it politely or hand it over. 0 turns it off.
+    # 0.31 was chosen on 2026-11-22 on the dev split of XSTest prompts (out of scope) and the
+    # golden questions (in scope) by `python -m evals.scope`; on the test split it catches 59%
+    # of the XSTest prompts and flags none of the 44 in-scope questions.
+    out_of_scope: Literal["escalate", "decline"] = "escalate"
+    scope_threshold: float = Field(default=0.31, ge=0.0, le=1.0)
+
+    def updated(self, overrides: Mapping[str, object]) -> Self:
+        """A copy with ``overrides`` applied, each checked as the setting it names."""
+        unknown = sorted(set(overrides) - set(PipelineSettings.model_fields))
+        if unknown:
+            raise ConfigurationError(
+                f"{unknown} are not message-path settings ({sorted(PipelineSettings.model_fields)})"
+            )
+        current = {name: getattr(self, name) for name in PipelineSettings.model_fields}
+        try:
+            checked = PipelineSettings.model_validate({**current, **overrides})
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid message-path settings: {exc}") from exc
+        return self.model_copy(update={name: getattr(checked, name) for name in overrides})

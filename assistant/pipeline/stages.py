@@ -1,0 +1,246 @@
+"""The message path's stages: screen, condense, classify, retrieve, answer, check, decide.
+
+Each is a function of what it needs. It returns its value, or the :class:`Verdict` that ends the
+path there; :func:`decide` turns what the stages found into the :class:`Reply`. The pipeline
+(:class:`assistant.pipeline.assistant.Assistant`) calls them in order; each can be called on its
+own (the benchmark and, later, streaming do).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from assistant.pipeline.answer import AnswerDraft, GeneratedAnswer, generate_answer
+from assistant.pipeline.classify import Classification
+from assistant.pipeline.condense import core_issue, core_issue_by_llm
+from assistant.pipeline.reply import (
+    DECLINE_MESSAGE,
+    HANDOFF_MESSAGE,
+    Citation,
+    Reply,
+    unclassified,
+)
+from assistant.pipeline.settings import PipelineSettings
+from core.conversation import Turn, transcript
+from core.embeddings import Embedder
+from core.errors import LLMError, StoreError
+from core.llm.base import ChatModel
+from core.prompts import Prompt
+from guardrails.calibration import Calibration
+from guardrails.cascade import check_answer
+from guardrails.compliance import CompliancePolicy
+from guardrails.injection import detect_injection
+from guardrails.pii import redact
+from guardrails.verdict import ReasonCode, Verdict
+from knowledge_base.articles import Passage
+from knowledge_base.search import HybridSearcher
+
+
+@dataclass
+class Work:
+    """What the stages have found out about one message so far."""
+
+    turns: list[Turn]
+    pii_kinds: list[str] = field(default_factory=list)
+    core_issue: str = ""
+    classification: Classification = field(default_factory=unclassified)
+    # The passages the reply reports: all that were retrieved, then only the relevant ones.
+    passages: list[Passage] = field(default_factory=list)
+    draft: AnswerDraft | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # Milliseconds per stage, and in all.
+    laps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.laps[stage] = round((time.perf_counter() - start) * 1000, 1)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The screen stage's result: the redacted conversation, and the verdict that stops the
+    path before any model sees it (``stop``), if any."""
+
+    work: Work
+    stop: Verdict | None
+    # The kinds of personal data found in the latest customer message.
+    message_pii: list[str]
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What the check stage holds an answer against, resolved once from the settings."""
+
+    calibration: Calibration
+    policy: CompliancePolicy
+    judge_prompt: Prompt
+    grounding_prompt: Prompt
+
+
+def redact_turns(turns: Sequence[Turn]) -> tuple[list[Turn], list[list[str]]]:
+    """The turns with personal data replaced by placeholders, and the kinds found in each."""
+    redactions = [redact(turn.text) for turn in turns]
+    redacted = [Turn(role=t.role, text=r.text) for t, r in zip(turns, redactions, strict=True)]
+    return redacted, [r.kinds() for r in redactions]
+
+
+def screen(turns: Sequence[Turn], settings: PipelineSettings) -> Screened:
+    """Personal data redacted before any model sees it; a message that tries to instruct the
+    assistant goes to a person (the verdict), never to the model."""
+    redacted, kinds = list(turns), [list[str]() for _ in turns]
+    if settings.redact_pii:
+        redacted, kinds = redact_turns(turns)
+    latest = next((i for i in reversed(range(len(turns))) if turns[i].role == "customer"), None)
+    message = redacted[latest].text if latest is not None else ""
+    work = Work(
+        turns=redacted,
+        pii_kinds=list(dict.fromkeys(k for found in kinds for k in found)),
+        core_issue=message,
+    )
+    screened = Screened(work, None, kinds[latest] if latest is not None else [])
+    injection = detect_injection(message) if settings.screen_injection else None
+    if injection is None or not injection.flagged:
+        return screened
+    stop = Verdict.escalate(
+        ReasonCode.PROMPT_INJECTION,
+        detail=f"injection score {injection.score} ({', '.join(injection.signals)})",
+    )
+    return Screened(work, stop, screened.message_pii)
+
+
+def condense(
+    turns: Sequence[Turn], model: ChatModel, settings: PipelineSettings, prompt: Prompt
+) -> str:
+    """The LLM rewrite when configured; the rule when not, or when the model fails."""
+    if settings.condense == "llm":
+        try:
+            return core_issue_by_llm(turns, model, prompt)
+        except LLMError:
+            pass
+    return core_issue(turns)
+
+
+def retrieve(
+    query: str,
+    classification: Classification,
+    searcher: HybridSearcher,
+    settings: PipelineSettings,
+) -> list[Passage] | Verdict:
+    """The best chunks widened to their whole sections (at most ``max_sections``), searched
+    within the issue type's articles when the classifier is sure enough and that finds any."""
+    try:
+        passages: list[Passage] = []
+        sure = classification.confidence >= settings.filter_confidence
+        if classification.known and sure:
+            passages = searcher.search(
+                query, settings.retrieval_k, issue_type=classification.issue_type
+            )
+        if not passages or max(p.dense_score for p in passages) < settings.min_retrieval_score:
+            passages = searcher.search(query, settings.retrieval_k)
+        return searcher.widen(passages)[: settings.max_sections]
+    except StoreError as exc:
+        return Verdict.escalate(ReasonCode.STORE_ERROR, detail=str(exc))
+
+
+def relevant(
+    passages: Sequence[Passage], classification: Classification, settings: PipelineSettings
+) -> list[Passage] | Verdict:
+    """The passages similar enough to answer from; when there are none, why not: an unknown
+    issue far from every article is out of scope, anything else has no article to answer it."""
+    found = [p for p in passages if p.dense_score >= settings.min_retrieval_score]
+    if found:
+        return found
+    best = max((p.dense_score for p in passages), default=0.0)
+    detail = f"best passage similarity {best:.2f}"
+    if not classification.known and best < settings.scope_threshold:
+        return Verdict.escalate(ReasonCode.OUT_OF_SCOPE, detail=detail)
+    reasons = [ReasonCode.NO_RELEVANT_ARTICLES]
+    if not classification.known:
+        reasons.insert(0, ReasonCode.UNKNOWN_ISSUE)
+    return Verdict.escalate(*reasons, detail=detail)
+
+
+def answer(model: ChatModel, prompt: Prompt, work: Work) -> GeneratedAnswer | Verdict:
+    """The chain-of-thought answer over the relevant passages; a failing model is a verdict."""
+    try:
+        return generate_answer(
+            model,
+            prompt,
+            question=work.core_issue,
+            conversation=transcript(work.turns),
+            passages=work.passages,
+        )
+    except LLMError as exc:
+        return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))
+
+
+def usable(generated: GeneratedAnswer) -> AnswerDraft | Verdict:
+    """The draft, unless the model's output never parsed or it said the passages do not answer."""
+    draft = generated.draft
+    if draft is None:
+        return Verdict.escalate(
+            ReasonCode.MALFORMED_OUTPUT, detail=f"unparseable after {generated.attempts} attempts"
+        )
+    if not draft.answerable:
+        return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail="the passages do not answer it")
+    return draft
+
+
+def check(
+    draft: AnswerDraft,
+    work: Work,
+    *,
+    embedder: Embedder,
+    judge_model: ChatModel,
+    guards: Guards,
+) -> Verdict:
+    """The two-tier guardrail (guardrails/cascade.py) on the draft's answer."""
+    return check_answer(
+        draft.answer,
+        work.passages,
+        embedder=embedder,
+        judge_model=judge_model,
+        conversation=work.turns,
+        calibration=guards.calibration,
+        judge_prompt=guards.judge_prompt,
+        grounding_prompt=guards.grounding_prompt,
+        policy=guards.policy,
+    )
+
+
+def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
+    """The reply: the answer when it passed; otherwise the hand-off (or, for a message outside
+    the business when the settings say so, the polite decline), with the withheld draft."""
+    draft = work.draft if verdict.passed else None
+    declined = ReasonCode.OUT_OF_SCOPE in verdict.reasons and settings.out_of_scope == "decline"
+    text = DECLINE_MESSAGE if declined else HANDOFF_MESSAGE
+    citations: list[Citation] = []
+    if draft is not None:
+        titles = {p.article_id: p.chunk.title for p in work.passages}
+        text = draft.answer
+        citations = [Citation(article_id=a, title=titles[a]) for a in draft.citations]
+    withheld = work.draft if work.draft is not None and work.draft.answerable else None
+    return Reply(
+        text=text,
+        answered=draft is not None,
+        declined=declined and draft is None,
+        citations=citations,
+        core_issue=work.core_issue,
+        classification=work.classification,
+        verdict=verdict,
+        withheld_answer=withheld.answer if withheld is not None and draft is None else None,
+        reasoning=work.draft.reasoning if work.draft is not None else "",
+        passages=work.passages,
+        prompt_tokens=work.prompt_tokens,
+        completion_tokens=work.completion_tokens,
+        pii_kinds=work.pii_kinds,
+        latency_ms=work.laps,
+    )

@@ -1,0 +1,162 @@
+"""Wiring: the one place that builds the real adapters from settings, and the only one that knows
+the backends. The API, the CLI, the benchmark and the evaluations all build through it; tests
+build :class:`Services` from fakes with :func:`assemble`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from assistant.chat import ChatService
+from assistant.desk import AgentDesk
+from assistant.escalations.priority import load_priority_rules
+from assistant.experiments.config import load_experiments
+from assistant.experiments.router import ExperimentRouter
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.classify import IssueClassifier, load_taxonomy
+from assistant.pipeline.settings import PipelineSettings
+from assistant.settings import Settings
+from assistant.storage import Database
+from core.embeddings import Embedder, MiniLMEmbedder
+from core.llm.base import ChatModel
+from core.llm.cache import CachingChatModel, LazyModel
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import ChromaStore, VectorStore
+
+
+@dataclass
+class Services:
+    """Everything a running Tether holds on to; tests build one from fakes."""
+
+    model: ChatModel
+    embedder: Embedder
+    vector_store: VectorStore
+    database: Database
+    assistant: Assistant
+    chat: ChatService
+    desk: AgentDesk
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "model": self.model.is_ready(),
+            "vector_store": self.vector_store.is_ready(),
+            "database": self.database.is_ready(),
+        }
+
+
+@cache
+def build_embedder() -> Embedder:
+    """The packaged MiniLM, loaded once per process (it holds 0.7 GB)."""
+    return MiniLMEmbedder()
+
+
+def build_model(settings: Settings) -> ChatModel:
+    if settings.llm_backend == "openai":
+        from core.llm.openai_compat import OpenAICompatModel
+
+        return OpenAICompatModel.connect(
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key.get_secret_value(),
+            model=settings.openai_model,
+            timeout=settings.llm_timeout_s,
+            seed=settings.llm_seed,
+        )
+    from core.llm.llama_cpp import LlamaCppModel
+
+    return LlamaCppModel.load(
+        settings.llm_model_path,
+        n_ctx=settings.llm_n_ctx,
+        n_threads=settings.llm_threads,
+        seed=settings.llm_seed,
+    )
+
+
+def model_name(settings: Settings) -> str:
+    """The configured model's identity, for cache keys and run records (without loading it)."""
+    if settings.llm_backend == "openai":
+        return f"openai:{settings.openai_model}@{settings.openai_base_url}"
+    return f"llama_cpp:{settings.llm_model_path.name}"
+
+
+def lazy_model(settings: Settings) -> LazyModel:
+    """The configured model, loaded only when first called."""
+    return LazyModel(model_name(settings), lambda: build_model(settings))
+
+
+def cached_model(settings: Settings) -> CachingChatModel:
+    """The configured model behind the response cache (benchmarks and evaluations, never live
+    traffic), loaded only when a call misses the cache."""
+    return CachingChatModel(lazy_model(settings), settings.llm_cache_path)
+
+
+def build_store(settings: Settings) -> ChromaStore:
+    if settings.chroma_mode == "http":
+        return ChromaStore.http(settings.chroma_host, settings.chroma_port, settings.collection)
+    return ChromaStore.persistent(settings.chroma_path, settings.collection)
+
+
+def build_classifier(
+    settings: Settings, embedder: Embedder, taxonomy_path: Path | None = None
+) -> IssueClassifier:
+    return IssueClassifier.from_taxonomy(
+        load_taxonomy(taxonomy_path or settings.taxonomy_path),
+        embedder,
+        threshold=settings.classifier_threshold,
+    )
+
+
+def build_assistant(
+    settings: PipelineSettings,
+    *,
+    model: ChatModel,
+    embedder: Embedder,
+    store: VectorStore,
+    classifier: IssueClassifier,
+) -> Assistant:
+    return Assistant(
+        model=model,
+        embedder=embedder,
+        searcher=HybridSearcher(store, embedder),
+        classifier=classifier,
+        settings=settings,
+    )
+
+
+def assemble(
+    settings: Settings,
+    *,
+    model: ChatModel,
+    embedder: Embedder,
+    vector_store: VectorStore,
+    database: Database,
+) -> Services:
+    assistant = build_assistant(
+        settings,
+        model=model,
+        embedder=embedder,
+        store=vector_store,
+        classifier=build_classifier(settings, embedder),
+    )
+    desk = AgentDesk(database, load_priority_rules(settings.priority_rules_path))
+    experiments = load_experiments(settings.experiments_path)
+    router = ExperimentRouter(experiments, assistant) if experiments.active else None
+    return Services(
+        model=model,
+        embedder=embedder,
+        vector_store=vector_store,
+        database=database,
+        assistant=assistant,
+        chat=ChatService(database=database, desk=desk, assistant=assistant, router=router),
+        desk=desk,
+    )
+
+
+def build_services(settings: Settings, *, model: ChatModel | None = None) -> Services:
+    return assemble(
+        settings,
+        model=model or build_model(settings),
+        embedder=build_embedder(),
+        vector_store=build_store(settings),
+        database=Database.connect(settings.resolved_database_url),
+    )

@@ -1,0 +1,143 @@
+"""`tether eval`: retrieval, classification, groundedness, calibration, injection, latency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+
+from assistant.settings import get_settings
+from cli.common import fail, print_figures
+from core.errors import TetherError
+
+app = typer.Typer(help="Measure retrieval, classification, latency.", no_args_is_help=True)
+
+
+@app.command("retrieval")
+def eval_retrieval(
+    folder: Path,
+    split: Annotated[
+        str, typer.Option(help="all, dev or test (hash split of question ids)")
+    ] = "all",
+) -> None:
+    """Recall@1, recall@5 and MRR of hybrid search on FOLDER (articles.jsonl, questions.jsonl)."""
+    from evals import retrieval
+
+    try:
+        print_figures(retrieval.run(folder, split=split))
+    except TetherError as exc:
+        fail(exc)
+
+
+@app.command("classify")
+def eval_classify(folder: Path) -> None:
+    """Accuracy of the issue classifier trained on FOLDER/train.csv, tested on FOLDER/test.csv."""
+    from evals import classification
+
+    try:
+        print_figures(classification.run(folder))
+    except TetherError as exc:
+        fail(exc)
+
+
+@app.command("groundedness")
+def eval_groundedness(
+    file: Annotated[Path, typer.Argument(help="A BEGIN-format TSV (knowledge, message, ...)")],
+    mode: Annotated[
+        str, typer.Option(help="cosine (the baseline), tier1, judge, or cascade (the product)")
+    ] = "cascade",
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows")] = None,
+) -> None:
+    """Catching ungrounded responses: precision, recall, F1, balanced accuracy, tier-2 share."""
+    from assistant.pipeline.assistant import resolve_guards
+    from assistant.wiring import build_embedder, cached_model
+    from evals import groundedness
+    from evals.report import figures_table
+
+    if mode not in ("cosine", "tier1", "judge", "cascade"):
+        typer.secho("error: --mode must be cosine, tier1, judge or cascade", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        guards = resolve_guards(settings)
+        figures = groundedness.evaluate(
+            file,
+            mode=cast(groundedness.Mode, mode),
+            embedder=build_embedder(),
+            model=cached_model(settings) if mode in ("judge", "cascade") else None,
+            calibration=guards.calibration,
+            grounding_prompt=guards.grounding_prompt,
+            judge_prompt=guards.judge_prompt,
+            limit=limit,
+        )
+    except (TetherError, OSError) as exc:
+        fail(TetherError(str(exc)))
+    print(figures_table(f"Groundedness on {file.name} ({mode})", figures))
+    print_figures({"file": file.name, "mode": mode, **figures})
+
+
+@app.command("calibrate")
+def eval_calibrate(
+    file: Annotated[Path, typer.Argument(help="A BEGIN-format TSV to tune the thresholds on")],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write them (default: the configured file)")
+    ] = None,
+) -> None:
+    """Tune the guardrail thresholds on one labelled file and write them with where they came
+    from; evaluate on other files (`tether eval groundedness`)."""
+    from assistant.pipeline.assistant import resolve_guards
+    from assistant.wiring import build_embedder, cached_model
+    from evals import groundedness
+    from evals.report import figures_table
+    from guardrails.calibration import BUNDLED, save_calibration
+
+    settings = get_settings()
+    configured = settings.guardrails_calibration
+    target = out or (configured if isinstance(configured, Path) else BUNDLED)
+    try:
+        calibration = groundedness.calibrate(
+            file,
+            embedder=build_embedder(),
+            model=cached_model(settings),
+            grounding_prompt=resolve_guards(settings).grounding_prompt,
+        )
+        save_calibration(calibration, target)
+    except (TetherError, OSError) as exc:
+        fail(TetherError(str(exc)))
+    thresholds = calibration.model_dump(exclude={"dev_figures", "calibrated_on", "date", "command"})
+    print(figures_table(f"Thresholds from {file.name}, written to {target}", thresholds))
+    print_figures({"file": file.name, **thresholds, **calibration.dev_figures})
+
+
+@app.command("injection")
+def eval_injection(
+    data: Annotated[
+        Path | None, typer.Argument(help="Folder with tensortrust/ and xstest/ (../shared/data)")
+    ] = None,
+    split: Annotated[str, typer.Option(help="test (reported), dev (tuning) or all")] = "test",
+) -> None:
+    """Share of Tensor Trust attacks stopped; share of XSTest safe prompts blocked."""
+    from evals import injection
+
+    try:
+        figures = injection.run(
+            data or injection.DEFAULT_DATA_DIR, split=cast(injection.Split, split)
+        )
+        print_figures(figures)
+    except TetherError as exc:
+        fail(exc)
+
+
+@app.command("latency")
+def eval_latency(
+    questions: Annotated[Path | None, typer.Option(help="questions.jsonl")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions")] = None,
+) -> None:
+    """Per-stage latency (p50, p95), tier-2 share and escalation rate on the real model."""
+    from evals import latency
+
+    try:
+        print_figures(latency.run(questions, limit=limit))
+    except TetherError as exc:
+        fail(exc)

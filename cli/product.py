@@ -1,0 +1,102 @@
+"""The product's own commands: ingest the knowledge base, ask, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from assistant.settings import Settings, get_settings
+from cli.common import database, fail
+from core.errors import TetherError
+
+if TYPE_CHECKING:
+    from assistant.storage import Database
+
+
+def ingest_knowledge_base(settings: Settings, path: Path | None = None) -> str:
+    from assistant.wiring import build_embedder, build_store
+    from knowledge_base.articles import load_articles
+    from knowledge_base.ingest import ingest
+
+    articles = load_articles(path or settings.kb_path)
+    report = ingest(articles, store=build_store(settings), embedder=build_embedder())
+    return (
+        f"{len(articles)} articles: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged "
+        f"({report.chunks_written} chunks written)"
+    )
+
+
+def ingest_cmd(
+    path: Annotated[Path | None, typer.Argument(help="Markdown/JSONL file or folder")] = None,
+) -> None:
+    """Ingest a knowledge base (default: the bundled sample) into the configured Chroma."""
+    try:
+        typer.echo(ingest_knowledge_base(get_settings(), path))
+    except TetherError as exc:
+        fail(exc)
+
+
+def ask(message: Annotated[list[str], typer.Argument(help="Customer turns, oldest first")]) -> None:
+    """Answer one message (or a conversation of customer turns) on the configured stack."""
+    from assistant.wiring import build_services
+    from core.conversation import Turn
+
+    try:
+        services = build_services(get_settings())
+        reply = services.assistant.respond([Turn(role="customer", text=m) for m in message])
+    except TetherError as exc:
+        fail(exc)
+    typer.echo(reply.text)
+    for citation in reply.citations:
+        typer.echo(f"  [{citation.article_id}] {citation.title}")
+    verdict = reply.verdict
+    typer.secho(
+        f"\nissue: {reply.classification.issue_type} ({reply.classification.confidence:.2f}) | "
+        f"verdict: {verdict.outcome} tier {verdict.tier} {[str(r) for r in verdict.reasons]} | "
+        f"latency: {reply.latency_ms}",
+        fg=typer.colors.BLUE,
+    )
+    for finding in verdict.flagged:
+        typer.echo(
+            f"  flagged: {finding.sentence!r} score {finding.score:.2f} {finding.missing_facts}"
+        )
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    ingest: Annotated[bool, typer.Option(help="Ingest the knowledge base first")] = True,
+) -> None:
+    """Ingest the knowledge base (idempotent) and serve the chat API (docs at /docs)."""
+    import uvicorn
+
+    from assistant.app import create_app
+    from assistant.monitoring.logs import configure
+
+    configure()
+    settings = get_settings()
+    try:
+        if ingest:
+            typer.echo(ingest_knowledge_base(settings))
+        first_key = bootstrap_admin_key(database(settings))
+        if first_key is not None:
+            typer.secho(
+                f"No API keys yet: made an admin key (shown once, stored hashed):\n  {first_key}\n"
+                f"Console: http://{host}:{port}/console  API docs: http://{host}:{port}/docs",
+                fg=typer.colors.GREEN,
+            )
+        uvicorn.run(create_app(settings=settings), host=host, port=port)
+    except TetherError as exc:
+        fail(exc)
+
+
+def bootstrap_admin_key(database: Database) -> str | None:
+    """On a database with no active key, make one admin key so someone can log in at all."""
+    from assistant.storage.keys import Role
+
+    if database.keys.all():
+        return None
+    return database.keys.create("admin", Role.ADMIN).secret

@@ -1,0 +1,124 @@
+"""The embedded model: a GGUF file run in-process by llama.cpp (no server)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ConfigurationError, LLMError
+from core.llm.base import ChatMessage, ChatModel, Completion, normalise_options
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+
+class LlamaCppModel(ChatModel):
+    """In-process llama.cpp. One call at a time: a llama.cpp context is not thread-safe."""
+
+    def __init__(self, llama: Llama, *, name: str, seed: int = 0) -> None:
+        self._llama = llama
+        self._lock = threading.Lock()
+        self._seed = seed
+        self.name = name
+
+    @classmethod
+    def load(cls, path: Path, *, n_ctx: int, n_threads: int, seed: int = 0) -> LlamaCppModel:
+        if not path.is_file():
+            raise ConfigurationError(
+                f"model file {path} not found: run scripts/setup.sh, or set TETHER_LLM_MODEL_PATH"
+            )
+        from llama_cpp import Llama
+
+        llama = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False
+        )
+        return cls(llama, name=path.stem, seed=seed)
+
+    @cached_property
+    def _formatter(self) -> Any:
+        """The model's own chat template (from the GGUF), as create_chat_completion uses it."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise LLMError(f"{self.name} has no chat template to score options with")
+
+        def text(token: int) -> str:
+            if token < 0:
+                return ""
+            return self._llama.detokenize([token], special=True).decode("utf-8", "replace")
+
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=text(self._llama.token_eos()),
+            bos_token=text(self._llama.token_bos()),
+        )
+
+    def _option_tokens(self, option: str) -> set[int]:
+        """The first token of each way the reply could start with ``option``."""
+        variants = {option, option.lower(), option.capitalize(), option.upper()}
+        variants |= {f" {variant}" for variant in variants}
+        tokens = (self._llama.tokenize(v.encode(), add_bos=False, special=False) for v in variants)
+        return {found[0] for found in tokens if found}
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        import llama_cpp
+        import numpy as np
+
+        try:
+            prompt = self._formatter(messages=[m.model_dump() for m in messages]).prompt
+            tokens = self._llama.tokenize(prompt.encode(), add_bos=False, special=True)
+            with self._lock:
+                self._llama.reset()  # type: ignore[no-untyped-call]
+                self._llama.eval(tokens)
+                logits = np.ctypeslib.as_array(
+                    llama_cpp.llama_get_logits_ith(self._llama.ctx, -1),
+                    shape=(self._llama.n_vocab(),),
+                ).astype(np.float64)
+        except LLMError:
+            raise
+        except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
+            raise LLMError(f"llama.cpp failed: {exc}") from exc
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        mass = {o: float(sum(probabilities[t] for t in self._option_tokens(o))) for o in options}
+        return normalise_options(mass, self.name)
+
+    def close(self) -> None:
+        """Free the model now rather than at interpreter exit."""
+        with self._lock:
+            self._llama.close()
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        json_mode: bool = False,
+    ) -> Completion:
+        kwargs: dict[str, Any] = {}
+        if json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        try:
+            with self._lock:
+                out: Any = self._llama.create_chat_completion(
+                    messages=[m.model_dump() for m in messages],  # type: ignore[misc]
+                    temperature=0.0,
+                    seed=self._seed,
+                    max_tokens=max_tokens,
+                    **kwargs,
+                )
+        except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
+            raise LLMError(f"llama.cpp failed: {exc}") from exc
+        usage = out.get("usage") or {}
+        return Completion(
+            text=out["choices"][0]["message"]["content"] or "",
+            model=self.name,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+        )

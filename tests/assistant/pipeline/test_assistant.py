@@ -1,0 +1,186 @@
+from collections.abc import Callable
+
+import pytest
+
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.reply import HANDOFF_MESSAGE
+from core.conversation import Turn
+from core.errors import ConfigurationError, LLMError, StoreError
+from core.llm.fake import FakeChatModel
+from guardrails.verdict import ReasonCode
+from knowledge_base.articles import Chunk
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import InMemoryStore, Vector
+from tests.conftest import answer_json, judge_json
+
+Build = Callable[..., Assistant]
+
+
+def test_a_grounded_answer_passes_with_citations_and_stage_timings(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json(
+            "Refunds for missing or damaged items must be requested within 7 days of delivery.",
+            ["ref-001"],
+        )
+    )
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How long do I have to request a refund for missing items?")]
+    )
+    assert reply.answered
+    assert reply.verdict.passed
+    assert [c.article_id for c in reply.citations] == ["ref-001"]
+    assert reply.citations[0].title == "Refund deadlines"
+    assert reply.classification.issue_type == "refunds"
+    assert reply.reasoning == "The passage states it."
+    assert {"condense", "classify", "retrieve", "generate", "guardrail", "total"} <= set(
+        reply.latency_ms
+    )
+
+
+def test_a_wrong_deadline_is_withheld_and_escalated(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("You can request a refund within 30 days of delivery.", ["ref-001"]),
+        judge_json(),  # even a judge that approves cannot overrule a missing number
+    )
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How long do I have to request a refund?")]
+    )
+    assert not reply.answered
+    assert reply.text == HANDOFF_MESSAGE
+    assert ReasonCode.UNGROUNDED in reply.verdict.reasons
+    assert reply.withheld_answer == "You can request a refund within 30 days of delivery."
+    assert any("30" in fact for f in reply.verdict.flagged for fact in f.missing_facts)
+
+
+def test_a_question_with_no_relevant_article_never_reaches_the_model(make_assistant: Build) -> None:
+    model = FakeChatModel()
+    reply = make_assistant(model, min_retrieval_score=0.9).respond(
+        [Turn(role="customer", text="Do you deliver to research stations in Antarctica?")]
+    )
+    assert not reply.answered
+    assert ReasonCode.NO_RELEVANT_ARTICLES in reply.verdict.reasons
+    assert reply.verdict.tier == 0
+    assert model.calls == []
+
+
+def test_a_failing_model_escalates_with_llm_error(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(LLMError("connection refused"))
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
+    assert "connection refused" in reply.verdict.detail
+
+
+def test_malformed_output_twice_escalates(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue("garbage", "more garbage")
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert reply.verdict.reasons == [ReasonCode.MALFORMED_OUTPUT]
+    assert len(model.calls) == 2
+
+
+def test_a_model_that_declines_escalates(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(answer_json("", [], answerable=False))
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does Instant Pay cost?")]
+    )
+    assert reply.verdict.reasons == [ReasonCode.MODEL_DECLINED]
+
+
+class BrokenStore(InMemoryStore):
+    def query(
+        self, vector: Vector, k: int, *, issue_type: str | None = None
+    ) -> list[tuple[Chunk, float]]:
+        raise StoreError("chroma is down")
+
+    def chunks(self) -> list[Chunk]:
+        raise StoreError("chroma is down")
+
+
+def test_a_failing_store_escalates_with_store_error(make_assistant: Build) -> None:
+    assistant = make_assistant(FakeChatModel())
+    assistant.searcher = HybridSearcher(BrokenStore(), assistant.embedder)
+    reply = assistant.respond([Turn(role="customer", text="How much does Instant Pay cost?")])
+    assert reply.verdict.reasons == [ReasonCode.STORE_ERROR]
+    assert not reply.answered
+
+
+def test_facts_the_customer_stated_earlier_count_as_evidence(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json(
+            "Refunds for missing or damaged items must be requested within 7 days of delivery, "
+            "so your order from March 3 is still within 7 days.",
+            ["ref-001"],
+        )
+    )
+    reply = make_assistant(model).respond(
+        [
+            Turn(role="customer", text="My order from March 3 arrived with missing items."),
+            Turn(role="assistant", text="Sorry to hear that."),
+            Turn(role="customer", text="How long do I have to request a refund for it?"),
+        ]
+    )
+    assert reply.answered, reply.verdict
+    assert len(model.calls) == 1  # tier 1 passed: the judge was never asked
+
+
+CONVERSATION = [
+    Turn(role="customer", text="Can I get my courier earnings early?"),
+    Turn(role="assistant", text="Yes, with Instant Pay."),
+    Turn(role="customer", text="how much is it"),
+]
+
+
+def test_the_llm_condensation_writes_the_core_issue_when_configured(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        "How much does an Instant Pay cash-out cost?",
+        answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"]),
+    )
+    reply = make_assistant(model, condense="llm").respond(CONVERSATION)
+    assert reply.core_issue == "How much does an Instant Pay cash-out cost?"
+    assert "how much is it" in model.calls[0][1].content
+    assert reply.answered
+
+
+def test_a_failing_llm_condensation_falls_back_to_the_rule(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        LLMError("timeout"), answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"])
+    )
+    reply = make_assistant(model, condense="llm").respond(CONVERSATION)
+    assert reply.core_issue.startswith("how much is it Yes, with Instant Pay.")
+    assert reply.answered
+
+
+def test_the_message_path_settings_are_a_part_of_the_settings() -> None:
+    from assistant.pipeline.settings import PipelineSettings
+    from assistant.settings import Settings
+
+    settings = Settings(retrieval_k=9, answer_prompt="answer@1", condense="llm")
+    assert isinstance(settings, PipelineSettings)  # inherited, not mirrored
+    assert (settings.retrieval_k, settings.answer_prompt, settings.condense) == (
+        9,
+        "answer@1",
+        "llm",
+    )
+    assert settings.grounding_prompt == PipelineSettings().grounding_prompt == "grounding@2"
+    assert settings.guardrails_calibration is None  # the bundled calibration file
+
+
+def test_with_config_checks_each_override_and_keeps_the_seams(make_assistant: Build) -> None:
+    base = make_assistant(FakeChatModel())
+    variant = base.with_config({"answer_prompt": "answer@1", "retrieval_k": 3})
+    assert (variant.settings.answer_prompt, variant.settings.retrieval_k) == ("answer@1", 3)
+    assert variant.answer_prompt.ref == "answer@1"
+    assert (variant.model, variant.searcher, variant.classifier) == (
+        base.model,
+        base.searcher,
+        base.classifier,
+    )
+    assert base.settings.answer_prompt == "answer@2"  # the base is unchanged
+    with pytest.raises(ConfigurationError, match="not message-path settings"):
+        base.with_config({"llm_backend": "openai"})
+    with pytest.raises(ConfigurationError, match="retrieval_k"):
+        base.with_config({"retrieval_k": 0})

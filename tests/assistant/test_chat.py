@@ -1,0 +1,87 @@
+from collections.abc import Callable
+
+from assistant.chat import ChatService
+from assistant.desk import AgentDesk
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.reply import Reply
+from assistant.pipeline.stages import Screened
+from assistant.storage import Database
+from core.conversation import Turn
+from core.llm.fake import FakeChatModel
+from guardrails.verdict import ReasonCode
+from tests.conftest import answer_json
+
+Build = Callable[..., Assistant]
+
+
+def test_an_answered_message_is_stored_with_its_reply(
+    make_assistant: Build, database: Database, desk: AgentDesk
+) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"])
+    )
+    service = ChatService(database=database, desk=desk, assistant=make_assistant(model))
+    convo = database.conversations.create()
+    outcome = service.post_message(convo.id, "How much does an Instant Pay cash-out cost?")
+    assert outcome.reply.answered
+    assert outcome.escalation_id is None
+    history = database.conversations.get(convo.id).messages
+    assert [m.role for m in history] == ["customer", "assistant"]
+    trace = history[1].trace
+    assert trace is not None
+    assert [c.model_dump() for c in trace.citations] == [
+        {"article_id": "pay-002", "title": "Instant Pay for couriers"}
+    ]
+    assert trace.reasoning == "The passage states it."
+    assert database.escalations.page().total == 0
+
+
+def test_a_crashing_assistant_still_keeps_the_message_and_escalates(
+    make_assistant: Build, database: Database, desk: AgentDesk
+) -> None:
+    class Crashing(Assistant):
+        def reply_to(self, screened: Screened) -> Reply:
+            raise RuntimeError("boom")
+
+    base = make_assistant(FakeChatModel())
+    crashing = Crashing(
+        model=base.model, embedder=base.embedder, searcher=base.searcher, classifier=base.classifier
+    )
+    service = ChatService(database=database, desk=desk, assistant=crashing)
+    convo = database.conversations.create()
+    outcome = service.post_message(convo.id, "Where is my order?")
+    assert not outcome.reply.answered
+    assert outcome.escalation_id is not None
+    record = database.escalations.get(outcome.escalation_id)
+    assert record.reasons == [ReasonCode.INTERNAL_ERROR.value]
+    assert record.transcript == [Turn(role="customer", text="Where is my order?")]
+    # a failing system is served before ordinary questions (priority rule system_failure)
+    assert record.priority == "P2"
+    assert database.conversations.get(convo.id).messages[0].text == "Where is my order?"
+
+
+def test_an_escalation_records_transcript_verdict_evidence_and_is_queued_first(
+    make_assistant: Build, database: Database, desk: AgentDesk
+) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("You can request a refund within 30 days of delivery.", ["ref-001"]),
+        '{"grounding": {"rationale": "30 is not 7", "ok": false}, '
+        '"coherence": {"rationale": "", "ok": true}, "compliance": {"rationale": "", "ok": true}}',
+    )
+    service = ChatService(database=database, desk=desk, assistant=make_assistant(model))
+    convo = database.conversations.create()
+    outcome = service.post_message(convo.id, "How long do I have to request a refund?")
+    assert outcome.escalation_id is not None
+    record = database.escalations.get(outcome.escalation_id)
+    assert "ungrounded" in record.reasons
+    assert record.status == "open"
+    assert record.issue_type == "refunds"
+    assert record.priority == "P2"  # refunds are payments: rule "payments"
+    withheld = record.evidence.withheld_answer or ""
+    assert withheld.startswith("You can request a refund within 30 days")
+    assert record.evidence.passages[0].article_id == "ref-001"
+    assert record.verdict.flagged
+    assert [e.action for e in record.events] == ["created"]
+    # the handoff message points at the case, and the case was written first
+    handoff = database.conversations.get(convo.id).messages[-1]
+    assert handoff.trace is not None and handoff.trace.escalation_id == record.id
