@@ -22,6 +22,7 @@ check: lint types
 lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
+	$(VENV)/lint-imports
 
 types:
 	$(VENV)/mypy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,8 @@ from core.errors import (
     ForbiddenError,
     NotFoundError,
 )
+
+log = logging.getLogger(__name__)
 
 
 def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
@@ -95,7 +98,11 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
 
     @app.exception_handler(ConfigurationError)
     async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+        # The operator's fault, not the caller's: a server error that says which setting.
+        log.error("misconfigured", extra={"error": str(exc)})
+        return JSONResponse(
+            status_code=500, content={"detail": f"the server is misconfigured: {exc}"}
+        )
 
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:

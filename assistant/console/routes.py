@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from assistant.api.auth import Principal, principal_for
 from assistant.api.deps import get_app_settings, get_services
+from assistant.api.limits import TextProblem, check_text
 from assistant.desk import RegressionRequest
 from assistant.escalations.models import CLAIMABLE, QueueFilter, SortKey, Status
 from assistant.storage.tables import utcnow
@@ -209,14 +210,14 @@ def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
             desk.give_back(case_id, agent.name, form.get("note", "").strip())
             return see_other("/console", notice="Case returned to the queue.")
         if action == "note":
-            text = form.get("text", "").strip()
-            if not text or len(text) > settings.max_note_chars:
-                return see_other(url, error=f"A note needs 1 to {settings.max_note_chars} chars.")
-            desk.note(case_id, agent.name, text)
+            note = check_text(form.get("text", ""), settings.max_note_chars, "the note")
+            if isinstance(note, TextProblem):
+                return see_other(url, error=note.message)
+            desk.note(case_id, agent.name, note)
             return see_other(url, notice="Note added (internal).")
-        reply = form.get("reply", "").strip()
-        if not reply or len(reply) > settings.max_reply_chars:
-            return see_other(url, error=f"A reply needs 1 to {settings.max_reply_chars} chars.")
+        reply = check_text(form.get("reply", ""), settings.max_reply_chars, "the reply")
+        if isinstance(reply, TextProblem):
+            return see_other(url, error=reply.message)
         regression = None
         if form.get("regression"):
             regression = RegressionRequest(

@@ -18,7 +18,7 @@ from assistant.monitoring.quality import Metric
 from assistant.storage import Database
 from assistant.storage.tables import utcnow
 from core.embeddings import Embedder
-from core.errors import ConfigurationError
+from core.errors import ConflictError
 from guardrails.verdict import ReasonCode
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import IngestReport, ingest
@@ -99,7 +99,7 @@ def write_article(
 ) -> tuple[str, Path]:
     """A new markdown article with front matter in ``folder``; returns its id and path."""
     if not folder.is_dir():
-        raise ConfigurationError(
+        raise ConflictError(
             f"the knowledge base {folder} is not a folder of markdown articles: "
             "add the article to its source instead"
         )

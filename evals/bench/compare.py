@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import ConfigurationError
-from evals.bench.metrics import METRICS
+from evals.bench.evaluators import METRICS
 from evals.bench.runner import Run
 from evals.stats import Delta, McNemar, mcnemar, paired_bootstrap, regressions
 

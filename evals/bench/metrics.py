@@ -1,51 +1,18 @@
-"""Per-case metrics of a benchmark run, and what counts as a pass. Pure functions.
-
-Every metric is a float in [0, 1] where higher is better, except ``latency_ms`` and ``tokens``;
-a metric that does not apply to a case (answer similarity of an escalated case, say) is None.
-"""
+"""What the pipeline did with one case, what counts as a pass, and the pure measures the
+evaluators (evals/bench/evaluators.py) are built from."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
 from core.cases import BenchmarkCase
 
 JUDGE_METRICS = ("accuracy", "grounding", "coherence", "relevance", "language")
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    description: str
-    higher_is_better: bool = True
-
-
-METRICS: dict[str, MetricSpec] = {
-    "pass": MetricSpec("the case's expectation met (see case_passed)"),
-    "issue_correct": MetricSpec("predicted issue type equals the expected one"),
-    "recall_at_1": MetricSpec("a gold article is the first passage given to the model"),
-    "recall_at_3": MetricSpec("a gold article is among the first 3 passages"),
-    "mrr": MetricSpec("reciprocal rank of the first gold article among the passages"),
-    "cited_gold": MetricSpec("the answer cites a gold article"),
-    "answer_similarity": MetricSpec("MiniLM cosine of the answer to the reference answer"),
-    "token_f1": MetricSpec("token-overlap F1 of the answer with the reference answer"),
-    "correct_escalation": MetricSpec("escalated, on a case that must escalate"),
-    "false_escalation": MetricSpec("escalated, on a case that should be answered", False),
-    "wrong_verdict": MetricSpec(
-        "answered with the opposite yes/no of the reference answer (see verdict_of)", False
-    ),
-    **{
-        f"judge_{m}": MetricSpec(f"LLM judge score for {m}, 1-5 scaled to 0-1")
-        for m in JUDGE_METRICS
-    },
-    "latency_ms": MetricSpec("time through the whole pipeline", False),
-    "tokens": MetricSpec("prompt + completion tokens of the answer", False),
-}
 
 
 class CaseOutcome(BaseModel):
@@ -62,6 +29,12 @@ class CaseOutcome(BaseModel):
     tier: int = 0
     latency_ms: float = 0.0
     tokens: int = 0
+    # Measured after the run: MiniLM cosine of the answer to the reference, and the LLM
+    # judge's scores (0-1) of the answer.
+    answer_similarity: float | None = None
+    judge_scores: dict[str, float] = Field(default_factory=dict)
+    # The exception that stopped the pipeline on this case, if one did (the run goes on).
+    error: str | None = None
 
 
 _TOKEN = re.compile(r"[a-z0-9$]+(?:[.,][0-9]+)*")
@@ -132,43 +105,6 @@ def case_passed(case: BenchmarkCase, outcome: CaseOutcome) -> bool:
     if not outcome.answered or contradicts_reference(case, outcome):
         return False
     return not case.gold_article_ids or any(c in case.gold_article_ids for c in outcome.citations)
-
-
-def case_metrics(
-    case: BenchmarkCase,
-    outcome: CaseOutcome,
-    *,
-    similarity: float | None,
-    judge: Mapping[str, float] | None,
-) -> dict[str, float | None]:
-    answered_with_reference = outcome.answered and bool(case.reference_answer.strip())
-    must_escalate = case.expect == "escalate"
-    metrics: dict[str, float | None] = {
-        "pass": float(case_passed(case, outcome)),
-        "issue_correct": None
-        if case.issue_type is None
-        else float(outcome.issue_type == case.issue_type),
-        **ranking_metrics(outcome.passages, case.gold_article_ids),
-        "cited_gold": float(any(c in case.gold_article_ids for c in outcome.citations))
-        if outcome.answered and case.gold_article_ids
-        else None,
-        "answer_similarity": similarity if answered_with_reference else None,
-        "token_f1": token_f1(outcome.answer, case.reference_answer)
-        if answered_with_reference and not must_escalate
-        else None,
-        "correct_escalation": float(not outcome.answered) if must_escalate else None,
-        "false_escalation": None if must_escalate else float(not outcome.answered),
-        # Over the cases whose reference says yes or no; escalating one is not a wrong answer.
-        "wrong_verdict": None
-        if verdict_of(case.reference_answer) is None
-        else float(contradicts_reference(case, outcome)),
-        "latency_ms": outcome.latency_ms,
-        "tokens": float(outcome.tokens),
-    }
-    for name in JUDGE_METRICS:
-        value = (judge or {}).get(name)
-        metrics[f"judge_{name}"] = None if value is None else float(value)
-    return metrics
 
 
 def mean_of(values: Sequence[float | None]) -> float | None:

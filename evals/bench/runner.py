@@ -8,6 +8,7 @@ and cases whose verdict changes are listed as flaky.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 import uuid
@@ -27,9 +28,12 @@ from core.conversation import Turn
 from core.embeddings import Embedder
 from core.llm.base import ChatModel
 from core.prompts import Prompt
-from evals.bench.metrics import METRICS, CaseOutcome, case_metrics, case_passed, mean_of
+from evals.bench.evaluators import METRICS, evaluate_case
+from evals.bench.metrics import CaseOutcome, case_passed, mean_of
 from evals.bench.scoring import score_answer
 from evals.stats import flaky_cases
+
+log = logging.getLogger(__name__)
 
 
 class CaseResult(BaseModel):
@@ -40,6 +44,9 @@ class CaseResult(BaseModel):
     metrics: dict[str, float | None]
     passed: bool
     repeats: list[bool] = Field(default_factory=list)
+    # Why an evaluator gave its value, where it said (a crash of the pipeline or of an
+    # evaluator included).
+    reasons: dict[str, str] = Field(default_factory=dict)
 
 
 class RunConfig(BaseModel):
@@ -96,6 +103,56 @@ def similarity(embedder: Embedder, answer: str, reference: str) -> float | None:
     return round(float(np.dot(vectors[0], vectors[1])), 4)
 
 
+def _respond(assistant: Assistant, turns: list[Turn]) -> tuple[CaseOutcome, Reply | None]:
+    """What the pipeline did; a crash is recorded on the case and the run goes on."""
+    try:
+        reply = assistant.respond(turns)
+    except Exception as exc:
+        log.exception("benchmark case crashed")
+        error = f"{type(exc).__name__}: {exc}"
+        return CaseOutcome(answered=False, issue_type="unknown", error=error), None
+    return outcome_of(reply), reply
+
+
+def _run_case(
+    case: BenchmarkCase,
+    assistants: Sequence[Assistant],
+    *,
+    embedder: Embedder,
+    scorer: tuple[ChatModel, Prompt] | None,
+) -> CaseResult:
+    turns = as_turns(case)
+    replies = [_respond(assistant, turns) for assistant in assistants]
+    repeats = [case_passed(case, o) and o.error is None for o, _ in replies]
+    outcome, reply = replies[0]
+    if outcome.answered and reply is not None:
+        outcome.answer_similarity = similarity(embedder, outcome.answer, case.reference_answer)
+        if scorer is not None:
+            model, prompt = scorer
+            outcome.judge_scores = (
+                score_answer(
+                    model,
+                    prompt,
+                    question=outcome.core_issue,
+                    answer=outcome.answer,
+                    reference=case.reference_answer,
+                    passages=reply.passages,
+                )
+                or {}
+            )
+    evaluation = evaluate_case(case, outcome)
+    return CaseResult(
+        id=case.id,
+        tags=case.tags,
+        expect=case.expect,
+        outcome=outcome,
+        metrics=evaluation.metrics,
+        passed=repeats[0],
+        repeats=repeats,
+        reasons=evaluation.reasons,
+    )
+
+
 def run_cases(
     cases: Sequence[BenchmarkCase],
     make_assistant: Callable[[int], Assistant],
@@ -108,51 +165,12 @@ def run_cases(
     """Every case through the pipeline ``repeat`` times; metrics from the first repeat."""
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
-    results: list[CaseResult] = []
     assistants = [make_assistant(r) for r in range(repeat)]
-    bar = tqdm(total=len(cases) * repeat, desc="benchmark", unit="run", disable=not progress)
-    for case in cases:
-        turns = as_turns(case)
-        first: Reply | None = None
-        repeats: list[bool] = []
-        for assistant in assistants:
-            reply = assistant.respond(turns)
-            repeats.append(case_passed(case, outcome_of(reply)))
-            first = first or reply
+    results: list[CaseResult] = []
+    with tqdm(total=len(cases), desc="benchmark", unit="case", disable=not progress) as bar:
+        for case in cases:
+            results.append(_run_case(case, assistants, embedder=embedder, scorer=scorer))
             bar.update(1)
-        assert first is not None
-        outcome = outcome_of(first)
-        judge = None
-        if scorer is not None and outcome.answered:
-            model, prompt = scorer
-            judge = score_answer(
-                model,
-                prompt,
-                question=first.core_issue,
-                answer=outcome.answer,
-                reference=case.reference_answer,
-                passages=first.passages,
-            )
-        metrics = case_metrics(
-            case,
-            outcome,
-            similarity=similarity(embedder, outcome.answer, case.reference_answer)
-            if outcome.answered
-            else None,
-            judge=judge,
-        )
-        results.append(
-            CaseResult(
-                id=case.id,
-                tags=case.tags,
-                expect=case.expect,
-                outcome=outcome,
-                metrics=metrics,
-                passed=repeats[0],
-                repeats=repeats,
-            )
-        )
-    bar.close()
     return results
 
 

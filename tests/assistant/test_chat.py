@@ -1,5 +1,7 @@
 from collections.abc import Callable
 
+import pytest
+
 from assistant.chat import ChatService
 from assistant.desk import AgentDesk
 from assistant.pipeline.assistant import Assistant
@@ -8,6 +10,7 @@ from assistant.pipeline.stages import Screened
 from assistant.storage import Database
 from core.conversation import Turn
 from core.llm.fake import FakeChatModel
+from guardrails.pii import Redaction
 from guardrails.verdict import ReasonCode
 from tests.conftest import answer_json
 
@@ -85,3 +88,30 @@ def test_an_escalation_records_transcript_verdict_evidence_and_is_queued_first(
     # the handoff message points at the case, and the case was written first
     handoff = database.conversations.get(convo.id).messages[-1]
     assert handoff.trace is not None and handoff.trace.escalation_id == record.id
+
+
+def test_the_customers_message_is_redacted_once_and_stored_as_redacted(
+    make_assistant: Build, database: Database, desk: AgentDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.pipeline.stages as stages
+
+    seen: list[str] = []
+    real = stages.redact
+
+    def counting(text: str) -> Redaction:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(stages, "redact", counting)
+    model = FakeChatModel().enqueue(
+        answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"])
+    )
+    service = ChatService(database=database, desk=desk, assistant=make_assistant(model))
+    convo = database.conversations.create()
+    text = "How much does Instant Pay cost? Write to sam@example.com"
+    service.post_message(convo.id, text)
+    assert seen.count(text) == 1
+    stored = database.conversations.get(convo.id).messages[0]
+    assert "sam@example.com" not in stored.text and stored.pii == ["email"]
+    # the model saw the redacted text only
+    assert all("sam@example.com" not in m.content for call in model.calls for m in call)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 
 from assistant.api.auth import AnyKey, check_owner
 from assistant.api.deps import ServicesDep, SettingsDep
+from assistant.api.limits import require_text
 from assistant.api.schemas import (
     CitationPublic,
     ConversationCreate,
@@ -81,14 +82,7 @@ def post_message(
     services: ServicesDep,
     settings: SettingsDep,
 ) -> ReplyPublic:
-    text = body.text.strip()
-    if not text:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "message text is empty")
-    if len(text) > settings.max_message_chars:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"message is {len(text)} characters; the limit is {settings.max_message_chars}",
-        )
+    text = require_text(body.text, settings.max_message_chars, "the message")
     check_owner(caller, services.database.conversations.get(conversation_id))
     outcome = services.chat.post_message(conversation_id, text)
     request.app.state.metrics.observe_reply(outcome.reply)

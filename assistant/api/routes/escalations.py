@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
 from assistant.api.auth import AgentKey
 from assistant.api.deps import ServicesDep, SettingsDep
+from assistant.api.limits import require_text
 from assistant.api.routes.conversations import message_public
 from assistant.api.schemas import (
     ErrorPublic,
@@ -74,18 +75,6 @@ def detail(record: EscalationRecord, services: Services) -> EscalationDetail:
         events=[EventPublic(**e.model_dump()) for e in record.events],
         conversation=[message_public(m) for m in conversation.messages],
     )
-
-
-def _text(value: str, limit: int, what: str) -> str:
-    value = value.strip()
-    if not value:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{what} is empty")
-    if len(value) > limit:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"{what} is {len(value)} characters; the limit is {limit}",
-        )
-    return value
 
 
 @router.get("", responses=_ERRORS)
@@ -156,7 +145,7 @@ def give_back(
     """Hand your case back to the queue."""
     note = (body.note if body else "").strip()
     if len(note) > settings.max_note_chars:
-        _text(note, settings.max_note_chars, "the note")
+        require_text(note, settings.max_note_chars, "the note")
     return detail(services.desk.give_back(escalation_id, agent.name, note), services)
 
 
@@ -168,7 +157,7 @@ def add_note(
     services: ServicesDep,
     settings: SettingsDep,
 ) -> EscalationDetail:
-    text = _text(body.text, settings.max_note_chars, "the note")
+    text = require_text(body.text, settings.max_note_chars, "the note")
     return detail(services.desk.note(escalation_id, agent.name, text), services)
 
 
@@ -182,7 +171,7 @@ def resolve(
 ) -> ResolvePublic:
     """Answer the customer (the reply appears in their conversation, from a person) and close
     the case; optionally record a knowledge-base gap and a regression case for the benchmark."""
-    reply = _text(body.reply, settings.max_reply_chars, "the reply")
+    reply = require_text(body.reply, settings.max_reply_chars, "the reply")
     regression = (
         RegressionRequest(**body.regression.model_dump()) if body.regression is not None else None
     )

@@ -109,5 +109,17 @@ def test_accepting_into_a_knowledge_base_that_is_not_a_folder_is_a_clear_409(
     assert "not a folder" in response.json()["detail"]
 
 
+def test_a_misconfigured_server_says_so_with_a_500_not_a_conflict(
+    services: Services, keys: dict[str, Headers], tmp_path: Path
+) -> None:
+    app = create_app(services=services, settings=Settings(kb_path=tmp_path / "missing"))
+    with TestClient(app, headers=keys["root"]) as client:
+        response = client.post("/v1/admin/ingest")
+    assert response.status_code == 500
+    assert response.json()["detail"] == (
+        f"the server is misconfigured: knowledge base path {tmp_path / 'missing'} does not exist"
+    )
+
+
 def test_suggestions_are_admin_only(client: TestClient, keys: dict[str, Headers]) -> None:
     assert client.get("/v1/admin/kb-suggestions", headers=keys["alice"]).status_code == 403

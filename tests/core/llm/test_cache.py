@@ -56,3 +56,17 @@ def test_option_probabilities_are_cached_apart_from_completions(tmp_path: Path) 
     assert cached.complete(ASK).text == "0.3"  # same messages, a completion: its own key
     assert (cached.hits, cached.misses, len(inner.calls)) == (1, 2, 2)
     cached.close()
+
+
+def test_namespaces_count_their_hits_and_misses_together(tmp_path: Path) -> None:
+    # with --repeat, each repeat reads the file through its own namespace; the run's totals
+    # must count them all (they undercounted when a namespace copied the counters)
+    inner = FakeChatModel().enqueue("a", "b")
+    cached = CachingChatModel(inner, tmp_path / "c.sqlite")
+    repeat = cached.with_namespace("repeat-1")
+    cached.complete(ASK)
+    repeat.complete(ASK)
+    repeat.complete(ASK)
+    assert (cached.hits, cached.misses) == (1, 2)
+    assert (repeat.hits, repeat.misses) == (1, 2)
+    cached.close()

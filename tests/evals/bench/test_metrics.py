@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from core.cases import BenchmarkCase
-from evals.bench.metrics import CaseOutcome, case_metrics, case_passed, verdict_of
+from evals.bench.evaluators import evaluate_case
+from evals.bench.metrics import CaseOutcome, case_passed, verdict_of
 
 TRAP = BenchmarkCase(
     id="q-060",
@@ -47,22 +48,17 @@ def test_verdict_of(text: str, verdict: bool | None) -> None:
 def test_a_yes_where_the_reference_says_no_is_a_wrong_answer_even_citing_the_gold_article() -> None:
     wrong = outcome("Yes, we both still get the $10 reward [promo-002].")
     assert not case_passed(TRAP, wrong)
-    assert case_metrics(TRAP, wrong, similarity=None, judge=None)["wrong_verdict"] == 1.0
+    assert evaluate_case(TRAP, wrong).metrics["wrong_verdict"] == 1.0
 
 
 def test_agreeing_with_the_reference_or_escalating_shows_no_wrong_answer() -> None:
     right = outcome("No, she had to order within 14 days of signing up [promo-002].")
     escalated = outcome("Yes, we both still get the $10 reward.", answered=False)
     assert case_passed(TRAP, right)
-    assert case_metrics(TRAP, right, similarity=None, judge=None)["wrong_verdict"] == 0.0
-    assert case_metrics(TRAP, escalated, similarity=None, judge=None)["wrong_verdict"] == 0.0
+    assert evaluate_case(TRAP, right).metrics["wrong_verdict"] == 0.0
+    assert evaluate_case(TRAP, escalated).metrics["wrong_verdict"] == 0.0
 
 
 def test_cases_whose_reference_says_neither_yes_nor_no_have_no_wrong_verdict_figure() -> None:
     plain = TRAP.model_copy(update={"reference_answer": "Each cash-out costs $0.85."})
-    assert (
-        case_metrics(plain, outcome("Yes, it costs $0.85."), similarity=None, judge=None)[
-            "wrong_verdict"
-        ]
-        is None
-    )
+    assert evaluate_case(plain, outcome("Yes, it costs $0.85.")).metrics["wrong_verdict"] is None
