@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from assistant.api import errors
 from assistant.api.routes import admin, conversations, escalations, health
 from assistant.console import quality as console_quality
 from assistant.console import routes as console
@@ -18,16 +17,6 @@ from assistant.monitoring.logs import new_trace_id, trace_id
 from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
 from assistant.settings import Settings, get_settings
 from assistant.wiring import Services, build_services
-from core.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    ConflictError,
-    DatabaseError,
-    ForbiddenError,
-    NotFoundError,
-)
-
-log = logging.getLogger(__name__)
 
 
 def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
@@ -82,48 +71,5 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     def home() -> RedirectResponse:
         return RedirectResponse("/console")
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
-
-    @app.exception_handler(AuthenticationError)
-    async def unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        return JSONResponse(
-            status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"}
-        )
-
-    @app.exception_handler(ForbiddenError)
-    async def forbidden(_: Request, exc: ForbiddenError) -> JSONResponse:
-        return JSONResponse(status_code=403, content={"detail": str(exc)})
-
-    @app.exception_handler(ConfigurationError)
-    async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
-        # The operator's fault, not the caller's: a server error that says which setting.
-        log.error("misconfigured", extra={"error": str(exc)})
-        return JSONResponse(
-            status_code=500, content={"detail": f"the server is misconfigured: {exc}"}
-        )
-
-    @app.exception_handler(ConflictError)
-    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.exception_handler(DatabaseError)
-    async def database_down(_: Request, exc: DatabaseError) -> JSONResponse:
-        return JSONResponse(
-            status_code=503,
-            content={"detail": f"the conversation database is unavailable, retry later ({exc})"},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
-        return JSONResponse(
-            status_code=422, content={"detail": f"malformed request: {summary}", "errors": errors}
-        )
-
+    errors.install(app)
     return app

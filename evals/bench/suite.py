@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from assistant.pipeline.assistant import Assistant, resolve_guards
+from assistant.pipeline.settings import PipelineSettings
 from assistant.settings import Settings
 from assistant.wiring import build_assistant, build_classifier, build_embedder, lazy_model
 from core.cases import BenchmarkCase, load_cases
@@ -70,10 +71,7 @@ def run_benchmark(
     watch = Stopwatch()
     cases = dataset_cases(folder, tags=tags or [], limit=limit) + list(extra_cases or [])
     embedder = embedder or build_embedder()
-    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
-    store = ChromaStore.persistent(settings.data_dir / "bench" / digest / "chroma", "bench")
-    ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
-
+    store = dataset_store(folder, settings, embedder, progress=progress)
     inner = model or lazy_model(settings)
     cached = CachingChatModel(inner, settings.llm_cache_path) if cache else None
     overrides = prompt_settings(prompts)
@@ -99,42 +97,56 @@ def run_benchmark(
             classifier=classifier,
         )
 
-    scorer = None
-    if judge_scores:
-        scorer = (
-            model_for(0),
-            resolve_prompt(prompts.get("score", "score@1"), settings.prompts_dir),
-        )
+    score = prompts.get("score", "score@1") if judge_scores else None
+    scorer = (model_for(0), resolve_prompt(score, settings.prompts_dir)) if score else None
     results = run_cases(
         cases, make_assistant, embedder=embedder, scorer=scorer, repeat=repeat, progress=progress
-    )
-    run_config = RunConfig(
-        dataset=str(folder),
-        prompts={
-            "answer": config.answer_prompt,
-            "judge": config.judge_prompt,
-            "grounding": config.grounding_prompt,
-            "condense": config.condense_prompt,
-            **({"score": prompts.get("score", "score@1")} if judge_scores else {}),
-        },
-        model=inner.name,
-        settings={
-            "llm_backend": settings.llm_backend,
-            "retrieval_k": config.retrieval_k,
-            "max_sections": config.max_sections,
-            "min_retrieval_score": config.min_retrieval_score,
-            "filter_confidence": config.filter_confidence,
-            "condense": config.condense,
-            "guardrails": resolve_guards(config).calibration.model_dump(
-                include={"similarity", "coverage", "coverage_floor", "judge", "window"}
-            ),
-            "prompts_dir": str(settings.prompts_dir) if settings.prompts_dir else None,
-        },
-        repeat=repeat,
-        judge_scores=judge_scores,
-        commit=git_commit(),
     )
     calls = {"cache_hits": cached.hits, "model_calls": cached.misses} if cached else {}
     if cached is not None:
         cached.close()
+    run_config = RunConfig(
+        dataset=str(folder),
+        prompts=_prompts_used(config, score),
+        model=inner.name,
+        settings=_settings_used(settings, config),
+        repeat=repeat,
+        judge_scores=judge_scores,
+        commit=git_commit(),
+    )
     return make_run(results, run_config, model_calls=calls, duration_s=watch.elapsed)
+
+
+def dataset_store(
+    folder: Path, settings: Settings, embedder: Embedder, *, progress: bool
+) -> ChromaStore:
+    """The dataset's articles in a Chroma collection of their own (ingested incrementally)."""
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+    store = ChromaStore.persistent(settings.data_dir / "bench" / digest / "chroma", "bench")
+    ingest(dataset_articles(folder), store=store, embedder=embedder, progress=progress)
+    return store
+
+
+def _prompts_used(config: PipelineSettings, score: str | None) -> dict[str, str]:
+    return {
+        "answer": config.answer_prompt,
+        "judge": config.judge_prompt,
+        "grounding": config.grounding_prompt,
+        "condense": config.condense_prompt,
+        **({"score": score} if score else {}),
+    }
+
+
+def _settings_used(settings: Settings, config: PipelineSettings) -> dict[str, object]:
+    return {
+        "llm_backend": settings.llm_backend,
+        "retrieval_k": config.retrieval_k,
+        "max_sections": config.max_sections,
+        "min_retrieval_score": config.min_retrieval_score,
+        "filter_confidence": config.filter_confidence,
+        "condense": config.condense,
+        "guardrails": resolve_guards(config).calibration.model_dump(
+            include={"similarity", "coverage", "coverage_floor", "judge", "window"}
+        ),
+        "prompts_dir": str(settings.prompts_dir) if settings.prompts_dir else None,
+    }
