@@ -68,15 +68,11 @@ class Resolution(BaseModel):
     regression_case_id: str | None = None
 
 
-class EscalationRecord(BaseModel):
-    id: str
+class NewEscalation(BaseModel):
+    """What the message path hands to the queue when an answer is withheld."""
+
     conversation_id: str
     message_id: str
-    status: Status
-    priority: str
-    priority_rank: int
-    due_at: datetime
-    assignee: str | None
     # Reason codes (guardrails.verdict.ReasonCode), then those of compliance rules that fired.
     reasons: list[str]
     tier: int
@@ -85,6 +81,17 @@ class EscalationRecord(BaseModel):
     transcript: list[Turn]
     verdict: Verdict
     evidence: Evidence
+
+
+class EscalationRecord(NewEscalation):
+    """A case in the queue: what was handed over, and where it stands."""
+
+    id: str
+    status: Status
+    priority: str
+    priority_rank: int
+    due_at: datetime
+    assignee: str | None
     resolution: Resolution = Field(default_factory=Resolution)
     created_at: datetime
     updated_at: datetime
@@ -99,20 +106,6 @@ class EscalationRecord(BaseModel):
     @property
     def notes(self) -> list[EscalationEvent]:
         return [e for e in self.events if e.action == Action.NOTE]
-
-
-class NewEscalation(BaseModel):
-    """What the message path hands to the queue when an answer is withheld."""
-
-    conversation_id: str
-    message_id: str
-    reasons: list[str]
-    tier: int
-    issue_type: str
-    core_issue: str
-    transcript: list[Turn]
-    verdict: Verdict
-    evidence: Evidence
 
 
 SortKey = Literal["priority", "oldest", "newest", "due"]

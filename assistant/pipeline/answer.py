@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.llm.base import ChatModel, first_json_object
 from core.prompts import Prompt
-from core.prompts.ask import ask
+from core.prompts.ask import Asked, ask
 from knowledge_base.articles import Passage, format_passages
 
 _CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
@@ -24,13 +24,9 @@ class AnswerDraft(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class GeneratedAnswer(BaseModel):
-    draft: AnswerDraft | None
-    """None when the model's output could not be parsed, even after the retry."""
-    attempts: int
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    raw: list[str] = Field(default_factory=list)
+# What the model gave: the draft (``value``; None when its output never parsed, even after the
+# retry), the attempts, the tokens they cost and the raw replies.
+GeneratedAnswer = Asked[AnswerDraft]
 
 
 def strip_citations(text: str) -> str:
@@ -68,16 +64,5 @@ def generate_answer(
 ) -> GeneratedAnswer:
     """One call, and one retry when the output is malformed. Service failures raise LLMError."""
     allowed = [p.article_id for p in passages]
-    asked = ask(
-        model,
-        prompt,
-        {"passages": format_passages(passages), "conversation": conversation, "question": question},
-        lambda text: parse_draft(text, allowed),
-    )
-    return GeneratedAnswer(
-        draft=asked.value,
-        attempts=asked.attempts,
-        prompt_tokens=asked.prompt_tokens,
-        completion_tokens=asked.completion_tokens,
-        raw=asked.replies,
-    )
+    values = {"passages": format_passages(passages), "conversation": conversation}
+    return ask(model, prompt, {**values, "question": question}, lambda t: parse_draft(t, allowed))

@@ -117,7 +117,7 @@ class Assistant:
             generated = stages.answer(self.model, self.answer_prompt, work)
         if isinstance(generated, Verdict):
             return generated
-        work.draft = generated.draft
+        work.draft = generated.value
         work.prompt_tokens = generated.prompt_tokens
         work.completion_tokens = generated.completion_tokens
         draft = stages.usable(generated)

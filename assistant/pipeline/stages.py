@@ -184,7 +184,7 @@ def answer(model: ChatModel, prompt: Prompt, work: Work) -> GeneratedAnswer | Ve
 
 def usable(generated: GeneratedAnswer) -> AnswerDraft | Verdict:
     """The draft, unless the model's output never parsed or it said the passages do not answer."""
-    draft = generated.draft
+    draft = generated.value
     if draft is None:
         return Verdict.escalate(
             ReasonCode.MALFORMED_OUTPUT, detail=f"unparseable after {generated.attempts} attempts"

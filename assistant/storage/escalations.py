@@ -312,19 +312,7 @@ class EscalationStore:
             query = select(KbGapRow).order_by(KbGapRow.created_at)
             if status is not None:
                 query = query.where(KbGapRow.status == status)
-            return [
-                KbGap(
-                    id=g.id,
-                    escalation_id=g.escalation_id,
-                    question=g.question,
-                    answer=g.answer,
-                    issue_type=g.issue_type,
-                    status=g.status,
-                    created_by=g.created_by,
-                    created_at=g.created_at,
-                )
-                for g in session.scalars(query)
-            ]
+            return [KbGap.model_validate(g, from_attributes=True) for g in session.scalars(query)]
 
     def close_gaps(self, escalation_ids: list[str], status: str = "accepted") -> int:
         """Mark the KB-gap items of these escalations (an article now answers them)."""

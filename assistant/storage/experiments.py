@@ -88,18 +88,11 @@ class ExperimentStore:
                 ).all():
                     expects[str(escalation_id)] = str(case.get("expect", ""))
             return [
-                Outcome(
-                    unit_id=r.unit_id,
-                    variant=r.variant,
-                    conversation_id=r.conversation_id,
-                    message_id=r.message_id,
-                    escalated=r.escalated,
-                    escalation_id=r.escalation_id,
-                    latency_ms=r.latency_ms,
-                    judge_score=r.judge_score,
-                    false_escalation=bool(r.escalation_id)
-                    and expects.get(r.escalation_id or "") in ("answer", "not_escalate"),
-                    at=r.at,
+                Outcome.model_validate(r, from_attributes=True).model_copy(
+                    update={
+                        "false_escalation": bool(r.escalation_id)
+                        and expects.get(r.escalation_id or "") in ("answer", "not_escalate")
+                    }
                 )
                 for r in rows
             ]

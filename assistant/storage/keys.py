@@ -100,11 +100,4 @@ class KeyStore:
 
 
 def _key(row: ApiKeyRow) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        prefix=row.prefix,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return ApiKey.model_validate(row, from_attributes=True)

@@ -40,15 +40,10 @@ class CachingChatModel(ChatModel):
         self.namespace = namespace
         self._file = path if isinstance(path, _CacheFile) else _CacheFile(path)
 
-    @property
-    def hits(self) -> int:
-        """Responses served from the file, over every namespace of it."""
-        return self._file.hits
-
-    @property
-    def misses(self) -> int:
-        """Responses the inner model gave, over every namespace of the file."""
-        return self._file.misses
+    def counts(self) -> dict[str, int]:
+        """Responses served from the file (``cache_hits``) and given by the inner model
+        (``model_calls``), over every namespace of the file."""
+        return {"cache_hits": self._file.hits, "model_calls": self._file.misses}
 
     def key(
         self,

@@ -102,7 +102,7 @@ def run_benchmark(
     results = run_cases(
         cases, make_assistant, embedder=embedder, scorer=scorer, repeat=repeat, progress=progress
     )
-    calls = {"cache_hits": cached.hits, "model_calls": cached.misses} if cached else {}
+    calls = cached.counts() if cached else {}
     if cached is not None:
         cached.close()
     run_config = RunConfig(

@@ -46,21 +46,9 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def summary(record: EscalationRecord, now: datetime) -> EscalationSummary:
+    shared = record.model_dump(include=set(EscalationSummary.model_fields))
     return EscalationSummary(
-        id=record.id,
-        conversation_id=record.conversation_id,
-        status=record.status,
-        priority=record.priority,
-        due_at=record.due_at,
-        overdue=record.overdue(now),
-        age_minutes=round(record.age_minutes(now), 1),
-        assignee=record.assignee,
-        reasons=record.reasons,
-        tier=record.tier,
-        issue_type=record.issue_type,
-        core_issue=record.core_issue,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
+        **shared, overdue=record.overdue(now), age_minutes=round(record.age_minutes(now), 1)
     )
 
 

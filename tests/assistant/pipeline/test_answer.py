@@ -60,7 +60,7 @@ def test_malformed_output_is_retried_once() -> None:
         model, load_prompt("answer@1"), question="q", conversation="c", passages=PASSAGES
     )
     assert result.attempts == 2
-    assert result.draft is not None and result.draft.citations == ["ref-001"]
+    assert result.value is not None and result.value.citations == ["ref-001"]
     assert len(model.calls) == 2
 
 
@@ -69,6 +69,6 @@ def test_malformed_twice_gives_no_draft() -> None:
     result = generate_answer(
         model, load_prompt("answer@1"), question="q", conversation="c", passages=PASSAGES
     )
-    assert result.draft is None
+    assert result.value is None
     assert result.attempts == 2
-    assert result.raw == ["nope", "still nope"]
+    assert result.replies == ["nope", "still nope"]

@@ -17,7 +17,7 @@ def test_a_repeated_request_is_answered_from_the_cache_even_after_reopening(
     cached = CachingChatModel(inner, tmp_path / "c.sqlite")
     assert cached.complete(ASK).text == "one"
     assert cached.complete(ASK).text == "one"
-    assert (cached.hits, cached.misses, len(inner.calls)) == (1, 1, 1)
+    assert (cached.counts(), len(inner.calls)) == ({"cache_hits": 1, "model_calls": 1}, 1)
     cached.close()
     again = CachingChatModel(FakeChatModel(), tmp_path / "c.sqlite")
     assert again.complete(ASK).text == "one"
@@ -31,7 +31,7 @@ def test_the_key_covers_the_request_and_the_namespace(tmp_path: Path) -> None:
     cached.complete(ASK, max_tokens=10)
     cached.complete(ASK, json_mode=True)
     cached.complete([ChatMessage(role="user", content="hi!")])
-    assert cached.misses == 4
+    assert cached.counts()["model_calls"] == 4
     repeat = cached.with_namespace("repeat-1")
     inner.enqueue("e")
     assert repeat.complete(ASK).text == "e"
@@ -54,7 +54,7 @@ def test_option_probabilities_are_cached_apart_from_completions(tmp_path: Path) 
     assert cached.option_probabilities(ASK, ("Yes", "No")) == {"Yes": 1.0, "No": 0.0}
     assert cached.option_probabilities(ASK, ("Yes", "No")) == {"Yes": 1.0, "No": 0.0}
     assert cached.complete(ASK).text == "0.3"  # same messages, a completion: its own key
-    assert (cached.hits, cached.misses, len(inner.calls)) == (1, 2, 2)
+    assert (cached.counts(), len(inner.calls)) == ({"cache_hits": 1, "model_calls": 2}, 2)
     cached.close()
 
 
@@ -67,6 +67,5 @@ def test_namespaces_count_their_hits_and_misses_together(tmp_path: Path) -> None
     cached.complete(ASK)
     repeat.complete(ASK)
     repeat.complete(ASK)
-    assert (cached.hits, cached.misses) == (1, 2)
-    assert (repeat.hits, repeat.misses) == (1, 2)
+    assert cached.counts() == repeat.counts() == {"cache_hits": 1, "model_calls": 2}
     cached.close()
