@@ -18,6 +18,7 @@ from assistant.monitoring.logs import trace_id
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import HANDOFF_MESSAGE, Reply, unclassified
 from assistant.pipeline.stages import Screened
+from assistant.pipeline.streaming import EventSink, Progress
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage import Database, StoredConversation, StoredMessage
 from assistant.storage.experiments import Outcome
@@ -64,6 +65,7 @@ def _evidence(reply: Reply, original: str | None) -> Evidence:
             for p in reply.passages
         ],
         original_message=original,
+        shown=reply.shown,
     )
 
 
@@ -82,9 +84,15 @@ class ChatService:
         self.assistant = assistant
         self.router = router
 
-    def post_message(self, conversation_id: str, text: str) -> MessageOutcome:
+    def post_message(
+        self, conversation_id: str, text: str, events: EventSink | None = None
+    ) -> MessageOutcome:
+        """Answer one customer message. With ``events``, the reply streams: each stage reports
+        when it starts and each answer sentence is sent once it has passed the check."""
         conversation = self.conversations.get(conversation_id)
         assistant, assignments = self._route(conversation)
+        if events is not None:
+            events(Progress(stage="screen"))
         screened = assistant.screen(
             [*_turns(conversation.messages), Turn(role="customer", text=text)]
         )
@@ -94,7 +102,7 @@ class ChatService:
             text=screened.work.turns[-1].text,
             meta={"pii": screened.message_pii} if screened.message_pii else {},
         )
-        reply = self._reply(assistant, screened, conversation_id)
+        reply = self._reply(assistant, screened, conversation_id, events)
         # The case is queued before the customer is told a person will follow up; personal
         # data is stored redacted, the original only in the case, where an agent may need it.
         original = text if screened.message_pii else None
@@ -128,9 +136,15 @@ class ChatService:
             self.database.experiments.expose(a.experiment_id, a.unit_id, a.variant)
         return assistant, assignments
 
-    def _reply(self, assistant: Assistant, screened: Screened, conversation_id: str) -> Reply:
+    def _reply(
+        self,
+        assistant: Assistant,
+        screened: Screened,
+        conversation_id: str,
+        events: EventSink | None,
+    ) -> Reply:
         try:
-            return assistant.reply_to(screened)
+            return assistant.reply_to(screened, events)
         except Exception as exc:  # the last line of defence: escalate, never drop the message
             log.exception("assistant failed", extra={"conversation_id": conversation_id})
             return _internal_failure(screened, exc)

@@ -51,6 +51,12 @@ class Settings(PipelineSettings, BaseSettings):
     # The message path's settings (retrieval, prompts, guardrails, input screens, scope) are
     # inherited from PipelineSettings (assistant/pipeline/settings.py), under the same names.
 
+    # Serving: messages answered at once (each waits for the model in turn), calls that may wait
+    # for the model, and how often a streamed reply sends a keep-alive comment.
+    message_workers: int = Field(default=4, ge=1, le=64)
+    model_queue_depth: int = Field(default=32, ge=1)
+    stream_ping_s: float = Field(default=10.0, gt=0)
+
     # Escalation queue: priority rules and service-level targets (see the file for the format).
     priority_rules_path: Path = PACKAGE_ROOT / "assistant" / "escalations" / "priority.yaml"
 

@@ -4,7 +4,7 @@ build :class:`Services` from fakes with :func:`assemble`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -18,9 +18,11 @@ from assistant.pipeline.classify import IssueClassifier, load_taxonomy
 from assistant.pipeline.settings import PipelineSettings
 from assistant.settings import Settings
 from assistant.storage import Database
+from assistant.workers import MessageWorkers
 from core.embeddings import Embedder, MiniLMEmbedder
 from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel, LazyModel
+from core.llm.queue import QueuedModel
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
 
@@ -36,6 +38,11 @@ class Services:
     assistant: Assistant
     chat: ChatService
     desk: AgentDesk
+    message_workers: int = 4
+    workers: MessageWorkers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.workers = MessageWorkers(self.chat, workers=self.message_workers)
 
     def readiness(self) -> dict[str, bool]:
         return {
@@ -149,13 +156,15 @@ def assemble(
         assistant=assistant,
         chat=ChatService(database=database, desk=desk, assistant=assistant, router=router),
         desk=desk,
+        message_workers=settings.message_workers,
     )
 
 
 def build_services(settings: Settings, *, model: ChatModel | None = None) -> Services:
+    """The running product: the model behind its one queue (core/llm/queue.py)."""
     return assemble(
         settings,
-        model=model or build_model(settings),
+        model=QueuedModel(model or build_model(settings), depth=settings.model_queue_depth),
         embedder=build_embedder(),
         vector_store=build_store(settings),
         database=Database.connect(settings.resolved_database_url),

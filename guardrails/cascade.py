@@ -109,6 +109,45 @@ def ask_judge(
         return JudgeSignal(failure=code, detail=f"judge failed: {exc}")
 
 
+def _tier1(
+    answer: str,
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    conversation: Sequence[Turn],
+    calibration: Calibration,
+    policy: CompliancePolicy | None,
+) -> tuple[Tier1Result, Signals]:
+    customer = customer_words(conversation)
+    tier1 = check_support(
+        answer,
+        passages,
+        embedder=embedder,
+        threshold=calibration.similarity,
+        min_coverage=calibration.coverage,
+        window=calibration.window,
+        conversation=customer,
+    )
+    return tier1, measure(tier1, passages, customer, policy.check(answer) if policy else [])
+
+
+def passes_tier1(
+    text: str,
+    passages: Sequence[Passage],
+    *,
+    embedder: Embedder,
+    conversation: Sequence[Turn],
+    calibration: Calibration,
+    policy: CompliancePolicy | None = None,
+) -> bool:
+    """Whether tier 1 alone passes ``text`` (a sentence of an answer as it streams): the check
+    :func:`check_answer` makes before it would ask a judge, and nothing is asked here."""
+    if not passages:
+        return False
+    _, signals = _tier1(text, passages, embedder, conversation, calibration, policy)
+    verdict = decide(signals, calibration)
+    return verdict.passed and verdict.tier == 1
+
+
 def check_answer(
     answer: str,
     passages: Sequence[Passage],
@@ -153,17 +192,7 @@ def check_answer(
         return Verdict.escalate(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
-    customer = customer_words(conversation)
-    tier1 = check_support(
-        answer,
-        passages,
-        embedder=embedder,
-        threshold=calibration.similarity,
-        min_coverage=calibration.coverage,
-        window=calibration.window,
-        conversation=customer,
-    )
-    signals = measure(tier1, passages, customer, policy.check(answer) if policy else [])
+    tier1, signals = _tier1(answer, passages, embedder, conversation, calibration, policy)
     if judge_needed(signals, calibration):
         judged = ask_judge(
             judge_model,

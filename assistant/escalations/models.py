@@ -59,6 +59,8 @@ class Evidence(BaseModel):
     passages: list[EvidencePassage] = Field(default_factory=list)
     # The customer's message before personal data was redacted (an agent may need it).
     original_message: str | None = None
+    # The answer sentences a streamed reply showed the customer before its check stopped it.
+    shown: list[str] = Field(default_factory=list)
 
 
 class Resolution(BaseModel):

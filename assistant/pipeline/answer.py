@@ -1,27 +1,42 @@
-"""Chain-of-thought answers over retrieved passages, parsed into reasoning, answer and citations."""
+"""Answers over retrieved passages, parsed into the reasoning or quotes, the answer and citations.
+
+Two formats, chosen by the prompt: a JSON object (``json_mode``: reasoning, answerable, answer,
+citations), or plain text: optionally the quoted evidence after ``QUOTES:``, then the answer
+(after ``ANSWER:`` when quotes come first), with ``[article-id]`` markers; a reply that says the
+passages do not answer (``NOT IN THE EXCERPTS``, or ``NONE`` as the quotes) is not answerable.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
-from core.llm.base import ChatModel, first_json_object
+from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 from core.prompts.ask import Asked, ask
 from knowledge_base.articles import Passage, format_passages
 
-_CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
+CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
+
+
+class Quote(BaseModel):
+    """A passage sentence the model says its answer relies on."""
+
+    article_id: str
+    text: str
 
 
 class AnswerDraft(BaseModel):
-    """What the model wrote. ``reasoning`` is kept in the trace and never shown to the customer."""
+    """What the model wrote. ``reasoning`` and ``quotes`` are kept in the trace and never shown to
+    the customer."""
 
     reasoning: str = ""
     answerable: bool = True
     answer: str = ""
     citations: list[str] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
 
 
 # What the model gave: the draft (``value``; None when its output never parsed, even after the
@@ -30,24 +45,64 @@ GeneratedAnswer = Asked[AnswerDraft]
 
 
 def strip_citations(text: str) -> str:
-    without = re.sub(r"[ \t]{2,}", " ", _CITATION.sub("", text))
+    without = re.sub(r"[ \t]{2,}", " ", CITATION.sub("", text))
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", without).strip()
 
 
-def parse_draft(text: str, allowed_ids: Sequence[str]) -> AnswerDraft | None:
-    """The draft in ``text``, or None when it is not the JSON object the prompt asks for.
+_QUOTES = re.compile(r"^\s*QUOTES:\s*", re.IGNORECASE | re.MULTILINE)
+_ANSWER = re.compile(r"^\s*ANSWER:\s*", re.IGNORECASE | re.MULTILINE)
+_QUOTE_LINE = re.compile(r"^\s*[-*]?\s*\[([A-Za-z0-9][\w.-]*)\]\s*(.+?)\s*$")
+_UNANSWERABLE = re.compile(r"NOT IN THE EXCERPTS|^\s*NONE\s*$", re.IGNORECASE | re.MULTILINE)
 
-    Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the
-    answer count as citations too, and are removed from the text the customer sees.
-    """
+
+def answer_text(text: str) -> str:
+    """The answer part of a plain-text reply (what may reach the customer), so far."""
+    marker = _ANSWER.search(text)
+    if marker is not None:
+        return text[marker.end() :]
+    return "" if _QUOTES.search(text) else text
+
+
+def _quotes(text: str) -> list[Quote]:
+    marker, end = _QUOTES.search(text), _ANSWER.search(text)
+    if marker is None:
+        return []
+    section = text[marker.end() : end.start() if end else len(text)]
+    lines = (_QUOTE_LINE.match(line) for line in section.splitlines())
+    return [Quote(article_id=m[1], text=m[2].strip('"\u201c\u201d ')) for m in lines if m]
+
+
+def parse_plain(text: str) -> AnswerDraft | None:
+    """A plain-text reply as a draft; None when it holds no answer and does not decline."""
+    answer = answer_text(text).strip()
+    if _UNANSWERABLE.search(answer or text):
+        return AnswerDraft(answerable=False, quotes=_quotes(text))
+    if not answer:
+        return None
+    return AnswerDraft(answer=answer, quotes=_quotes(text))
+
+
+def parse_json(text: str) -> AnswerDraft | None:
     try:
         draft = AnswerDraft.model_validate(first_json_object(text))
     except ValidationError:
         return None
     if draft.answerable and not draft.answer.strip():
         return None
+    return draft
+
+
+def parse_draft(text: str, allowed_ids: Sequence[str], *, json: bool = True) -> AnswerDraft | None:
+    """The draft in ``text``, or None when it is not in the format the prompt asks for.
+
+    Citations are kept only when they name a retrieved article; inline ``[id]`` markers in the
+    answer count as citations too, and are removed from the text the customer sees.
+    """
+    draft = parse_json(text) if json else parse_plain(text)
+    if draft is None:
+        return None
     allowed = set(allowed_ids)
-    cited = [*draft.citations, *_CITATION.findall(draft.answer)]
+    cited = [*draft.citations, *CITATION.findall(draft.answer)]
     citations = list(dict.fromkeys(c.strip("[] ") for c in cited if c.strip("[] ") in allowed))
     return draft.model_copy(
         update={"answer": strip_citations(draft.answer), "citations": citations}
@@ -61,8 +116,18 @@ def generate_answer(
     question: str,
     conversation: str,
     passages: Sequence[Passage],
+    on_text: TextSink | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> GeneratedAnswer:
-    """One call, and one retry when the output is malformed. Service failures raise LLMError."""
+    """One call, and one retry when the output is malformed. Service failures raise LLMError.
+    ``on_text`` receives the reply as it is generated (the retry's too)."""
     allowed = [p.article_id for p in passages]
     values = {"passages": format_passages(passages), "conversation": conversation}
-    return ask(model, prompt, {**values, "question": question}, lambda t: parse_draft(t, allowed))
+    return ask(
+        model,
+        prompt,
+        {**values, "question": question},
+        lambda text: parse_draft(text, allowed, json=prompt.json_mode),
+        on_text=on_text,
+        on_retry=on_retry,
+    )

@@ -15,11 +15,13 @@ from assistant.pipeline.classify import IssueClassifier
 from assistant.pipeline.reply import Reply
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.stages import Guards, Screened, Work
+from assistant.pipeline.streaming import EventSink, SentenceGate
 from core.conversation import Turn
 from core.embeddings import Embedder
 from core.llm.base import ChatModel
 from core.prompts import resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
+from guardrails.cascade import passes_tier1
 from guardrails.compliance import load_policy
 from guardrails.verdict import Verdict
 from knowledge_base.search import HybridSearcher
@@ -87,9 +89,12 @@ class Assistant:
     def respond(self, turns: Sequence[Turn]) -> Reply:
         return self.reply_to(self.screen(turns))
 
-    def reply_to(self, screened: Screened) -> Reply:
-        """The stages after the screen, in order, until one returns the verdict; then the reply."""
+    def reply_to(self, screened: Screened, events: EventSink | None = None) -> Reply:
+        """The stages after the screen, in order, until one returns the verdict; then the reply.
+        With ``events``, each stage reports when it starts and each answer sentence is sent as
+        soon as it has passed the check (assistant/pipeline/streaming.py)."""
         work = screened.work
+        work.events = events
         start = time.perf_counter()
         verdict = screened.stop or self._run(work)
         work.laps["total"] = round(work.laps.get("screen", 0.0) + _since(start), 1)
@@ -112,9 +117,14 @@ class Assistant:
         relevant = stages.relevant(found, work.classification, self.settings)
         if isinstance(relevant, Verdict):
             return relevant
-        work.passages = relevant
+        with work.timed("focus"):
+            work.passages = stages.evidence(relevant, work.core_issue, self.embedder, self.settings)
+        return self._answer_and_check(work)
+
+    def _answer_and_check(self, work: Work) -> Verdict:
+        gate = self._gate(work)
         with work.timed("generate"):
-            generated = stages.answer(self.model, self.answer_prompt, work)
+            generated = stages.answer(self.model, self.answer_prompt, work, gate)
         if isinstance(generated, Verdict):
             return generated
         work.draft = generated.value
@@ -124,13 +134,37 @@ class Assistant:
         if isinstance(draft, Verdict):
             return draft
         with work.timed("guardrail"):
-            return stages.check(
+            verdict = stages.check(
                 draft,
                 work,
                 embedder=self.embedder,
                 judge_model=self.judge_model,
                 guards=self.guards,
             )
+        if gate is not None:
+            gate.finish(verdict.passed, draft.answer)
+            work.shown = gate.shown
+        return verdict
+
+    def _gate(self, work: Work) -> SentenceGate | None:
+        """For a streamed reply: the gate its answer sentences go through (tier 1 alone while the
+        answer is written; a JSON answer is sent whole, after its check)."""
+        if work.events is None:
+            return None
+        guards = self.guards
+
+        def passes(sentence: str) -> bool:
+            return passes_tier1(
+                sentence,
+                work.passages,
+                embedder=self.embedder,
+                conversation=work.turns,
+                calibration=guards.calibration,
+                policy=guards.policy,
+            )
+
+        titles = {p.article_id: p.chunk.title for p in work.passages}
+        return SentenceGate(passes, work.events, titles)
 
 
 def _since(start: float) -> float:

@@ -48,6 +48,9 @@ class Reply(BaseModel):
     declined: bool = False
     # Kinds of personal data redacted from the conversation before any model saw it.
     pii_kinds: list[str] = Field(default_factory=list)
+    # The answer sentences a streamed reply sent before its check ended (all of them when it
+    # passed; those before the first held one when it did not).
+    shown: list[str] = Field(default_factory=list)
 
     @property
     def retrieval_best(self) -> float | None:

@@ -23,6 +23,11 @@ class PipelineSettings(BaseModel):
     # (above 1: never).
     filter_confidence: float = Field(default=0.6, ge=0.0)
 
+    # What the answer is written from and checked against: the relevant passages' whole sections,
+    # or only their `evidence_sentences` sentences nearest the question (pipeline/focus.py).
+    evidence: Literal["sections", "focused"] = "sections"
+    evidence_sentences: int = Field(default=8, ge=1, le=40)
+
     # The core issue of a multi-turn conversation: a rule with no model call (measured in the
     # README), or an LLM rewrite with the condense prompt (one more model call per message).
     condense: Literal["heuristic", "llm"] = "heuristic"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from assistant.pipeline.answer import AnswerDraft, GeneratedAnswer, generate_answer
 from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
+from assistant.pipeline.focus import focus
 from assistant.pipeline.reply import (
     DECLINE_MESSAGE,
     HANDOFF_MESSAGE,
@@ -24,6 +25,7 @@ from assistant.pipeline.reply import (
     unclassified,
 )
 from assistant.pipeline.settings import PipelineSettings
+from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn, transcript
 from core.embeddings import Embedder
 from core.errors import LLMError, StoreError
@@ -54,9 +56,15 @@ class Work:
     completion_tokens: int = 0
     # Milliseconds per stage, and in all.
     laps: dict[str, float] = field(default_factory=dict)
+    # Where a streamed reply's events go (None: the reply is not streamed), and the answer
+    # sentences the customer has already been sent.
+    events: EventSink | None = None
+    shown: list[str] = field(default_factory=list)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
+        if self.events is not None:
+            self.events(Progress(stage=stage))
         start = time.perf_counter()
         try:
             yield
@@ -168,8 +176,22 @@ def relevant(
     return Verdict.escalate(*reasons, detail=detail)
 
 
-def answer(model: ChatModel, prompt: Prompt, work: Work) -> GeneratedAnswer | Verdict:
-    """The chain-of-thought answer over the relevant passages; a failing model is a verdict."""
+def evidence(
+    passages: list[Passage], query: str, embedder: Embedder, settings: PipelineSettings
+) -> list[Passage]:
+    """What the answer is written from: the whole sections, or the sentences nearest the query."""
+    if settings.evidence == "sections":
+        return passages
+    return focus(passages, query, embedder, sentences=settings.evidence_sentences)
+
+
+def answer(
+    model: ChatModel, prompt: Prompt, work: Work, gate: SentenceGate | None = None
+) -> GeneratedAnswer | Verdict:
+    """The answer over the evidence; a failing model is a verdict. A plain-text answer streams
+    through ``gate`` as it is written (a JSON one is sent whole, after its check)."""
+    if prompt.json_mode:
+        gate = None
     try:
         return generate_answer(
             model,
@@ -177,6 +199,8 @@ def answer(model: ChatModel, prompt: Prompt, work: Work) -> GeneratedAnswer | Ve
             question=work.core_issue,
             conversation=transcript(work.turns),
             passages=work.passages,
+            on_text=gate.feed if gate is not None else None,
+            on_retry=gate.restart if gate is not None else None,
         )
     except LLMError as exc:
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))
@@ -222,6 +246,8 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
     draft = work.draft if verdict.passed else None
     declined = ReasonCode.OUT_OF_SCOPE in verdict.reasons and settings.out_of_scope == "decline"
     text = DECLINE_MESSAGE if declined else HANDOFF_MESSAGE
+    if work.shown and draft is None:  # the stream stopped: what was shown, then the hand-off
+        text = " ".join(work.shown) + "\n\n" + text
     citations: list[Citation] = []
     if draft is not None:
         titles = {p.article_id: p.chunk.title for p in work.passages}
@@ -243,4 +269,5 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
         completion_tokens=work.completion_tokens,
         pii_kinds=work.pii_kinds,
         latency_ms=work.laps,
+        shown=work.shown,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel
@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from core.errors import LLMError
 
 Role = Literal["system", "user", "assistant"]
+# Receives a completion's text in pieces, as they are generated.
+TextSink = Callable[[str], None]
 
 
 class ChatMessage(BaseModel):
@@ -50,8 +52,12 @@ class ChatModel(ABC):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
-        """Return the model's reply to ``messages`` (temperature 0, fixed seed)."""
+        """Return the model's reply to ``messages`` (temperature 0, fixed seed).
+
+        ``on_text``, when given, receives the reply in pieces as they are generated (joined,
+        they are the reply's text); a backend that cannot stream gives it all in one piece."""
 
     @abstractmethod
     def option_probabilities(

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core.llm.base import ChatMessage, ChatModel, Completion
+from core.llm.base import ChatMessage, ChatModel, Completion, TextSink
 
 
 class _CacheFile:
@@ -70,12 +70,18 @@ class CachingChatModel(ChatModel):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
         key = self.key(messages, max_tokens=max_tokens, json_mode=json_mode)
         stored = self._get(key)
         if stored is not None:
-            return Completion.model_validate_json(stored)
-        completion = self.inner.complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+            completion = Completion.model_validate_json(stored)
+            if on_text is not None:
+                on_text(completion.text)
+            return completion
+        completion = self.inner.complete(
+            messages, max_tokens=max_tokens, json_mode=json_mode, on_text=on_text
+        )
         self._put(key, completion.model_dump_json())
         return completion
 
@@ -145,8 +151,11 @@ class LazyModel(ChatModel):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
-        return self._get().complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+        return self._get().complete(
+            messages, max_tokens=max_tokens, json_mode=json_mode, on_text=on_text
+        )
 
     def option_probabilities(
         self, messages: Sequence[ChatMessage], options: Sequence[str]

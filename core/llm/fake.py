@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Sequence
 
 from core.errors import LLMError
-from core.llm.base import ChatMessage, ChatModel, Completion, normalise_options
+from core.llm.base import ChatMessage, ChatModel, Completion, TextSink, normalise_options
 
 Responder = Callable[[Sequence[ChatMessage]], str]
 
@@ -51,6 +52,7 @@ class FakeChatModel(ChatModel):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
         self.calls.append(list(messages))
         if self._queue:
@@ -61,6 +63,9 @@ class FakeChatModel(ChatModel):
             raise LLMError("fake model has no reply queued")
         if isinstance(reply, Exception):
             raise reply
+        if on_text is not None:
+            for piece in re.findall(r"\s*\S+", reply) or [reply]:
+                on_text(piece)
         prompt_tokens = sum(len(m.content.split()) for m in messages)
         return Completion(
             text=reply,

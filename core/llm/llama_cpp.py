@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigurationError, LLMError
-from core.llm.base import ChatMessage, ChatModel, Completion, normalise_options
+from core.llm.base import ChatMessage, ChatModel, Completion, TextSink, normalise_options
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -100,6 +100,7 @@ class LlamaCppModel(ChatModel):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
         kwargs: dict[str, Any] = {}
         if json_mode:
@@ -111,8 +112,13 @@ class LlamaCppModel(ChatModel):
                     temperature=0.0,
                     seed=self._seed,
                     max_tokens=max_tokens,
+                    stream=on_text is not None,
                     **kwargs,
                 )
+                if on_text is not None:
+                    return self._streamed(out, on_text)
+        except LLMError:
+            raise
         except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
             raise LLMError(f"llama.cpp failed: {exc}") from exc
         usage = out.get("usage") or {}
@@ -121,4 +127,20 @@ class LlamaCppModel(ChatModel):
             model=self.name,
             prompt_tokens=int(usage.get("prompt_tokens", 0)),
             completion_tokens=int(usage.get("completion_tokens", 0)),
+        )
+
+    def _streamed(self, chunks: Any, on_text: TextSink) -> Completion:
+        """Hand each generated piece on as it comes (the caller holds the lock)."""
+        pieces: list[str] = []
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content") or ""
+            if piece:
+                pieces.append(piece)
+                on_text(piece)
+        # One piece per generated token; the context holds the prompt and those tokens.
+        return Completion(
+            text="".join(pieces),
+            model=self.name,
+            prompt_tokens=max(int(self._llama.n_tokens) - len(pieces), 0),
+            completion_tokens=len(pieces),
         )

@@ -10,7 +10,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from core.errors import LLMError
-from core.llm.base import ChatMessage, ChatModel, Completion, normalise_options
+from core.llm.base import ChatMessage, ChatModel, Completion, TextSink, normalise_options
 
 _TOP_LOGPROBS = 20
 
@@ -47,10 +47,13 @@ class OpenAICompatModel(ChatModel):
         *,
         max_tokens: int = 512,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
         kwargs: dict[str, Any] = {}
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
+        if on_text is not None:
+            return self._streamed(messages, on_text, max_tokens=max_tokens, **kwargs)
         out = self._create(messages, max_tokens=max_tokens, **kwargs)
         usage = out.usage
         return Completion(
@@ -58,6 +61,36 @@ class OpenAICompatModel(ChatModel):
             model=out.model or self.name,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def _streamed(
+        self, messages: Sequence[ChatMessage], on_text: TextSink, **options: Any
+    ) -> Completion:
+        pieces: list[str] = []
+        usage = None
+        try:
+            stream = self._client.chat.completions.create(  # type: ignore[call-overload]
+                model=self.name,
+                messages=[m.model_dump() for m in messages],
+                temperature=0.0,
+                seed=self._seed,
+                stream=True,
+                stream_options={"include_usage": True},
+                **options,
+            )
+            for chunk in stream:
+                usage = chunk.usage or usage
+                piece = chunk.choices[0].delta.content if chunk.choices else None
+                if piece:
+                    pieces.append(piece)
+                    on_text(piece)
+        except openai.OpenAIError as exc:
+            raise LLMError(f"OpenAI-compatible endpoint failed: {exc}") from exc
+        return Completion(
+            text="".join(pieces),
+            model=self.name,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else len(pieces),
         )
 
     def option_probabilities(

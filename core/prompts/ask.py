@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from core.errors import LLMError
-from core.llm.base import ChatMessage, ChatModel, first_json_object
+from core.llm.base import ChatMessage, ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 
 T = TypeVar("T")
@@ -39,14 +39,19 @@ def ask(
     *,
     attempts: int = 2,
     reask: Reask | None = None,
+    on_text: TextSink | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> Asked[T]:
     """Render ``prompt`` with ``values``, ask ``model`` and parse the reply, up to ``attempts``
-    times. ``reask(reply)`` gives the messages appended after a reply that did not parse."""
+    times. ``reask(reply)`` gives the messages appended after a reply that did not parse;
+    ``on_text`` receives each reply as it is generated, ``on_retry`` is called before another."""
     messages = prompt.render(**values)
     asked: Asked[T] = Asked()
-    for _ in range(attempts):
+    for attempt in range(attempts):
+        if attempt and on_retry is not None:
+            on_retry()
         completion = model.complete(
-            messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode
+            messages, max_tokens=prompt.max_tokens, json_mode=prompt.json_mode, on_text=on_text
         )
         asked.attempts += 1
         asked.prompt_tokens += completion.prompt_tokens

@@ -1,0 +1,83 @@
+"""One model, many customers: every call to the model waits its turn in one bounded queue and
+runs on the model's own thread, so no request thread ever runs the model and the work in
+flight is bounded (the model does one thing at a time anyway).
+
+A full queue refuses the call at once with :class:`ModelBusyError` (an :class:`LLMError`, so
+the message path escalates rather than hangs); ``depth`` says how many calls may wait.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import TypeVar
+
+from core.errors import LLMError
+from core.llm.base import ChatMessage, ChatModel, Completion, TextSink
+
+T = TypeVar("T")
+
+
+class ModelBusyError(LLMError):
+    """Too many calls are waiting for the model."""
+
+
+class QueuedModel(ChatModel):
+    def __init__(self, inner: ChatModel, *, depth: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._serve, name="tether-model", daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting(self) -> int:
+        """Calls queued for the model, not counting the one it is running."""
+        return self._jobs.qsize()
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get()()
+
+    def _call(self, work: Callable[[], T]) -> T:
+        result: Future[T] = Future()
+
+        def job() -> None:
+            if not result.set_running_or_notify_cancel():
+                return
+            try:
+                result.set_result(work())
+            except BaseException as exc:  # handed to the caller, whatever it is
+                result.set_exception(exc)
+
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full as exc:
+            raise ModelBusyError(
+                f"the model is busy: {self._jobs.maxsize} calls are already waiting"
+            ) from exc
+        return result.result()
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        json_mode: bool = False,
+        on_text: TextSink | None = None,
+    ) -> Completion:
+        return self._call(
+            lambda: self.inner.complete(
+                messages, max_tokens=max_tokens, json_mode=json_mode, on_text=on_text
+            )
+        )
+
+    def option_probabilities(
+        self, messages: Sequence[ChatMessage], options: Sequence[str]
+    ) -> dict[str, float]:
+        return self._call(lambda: self.inner.option_probabilities(messages, options))
+
+    def is_ready(self) -> bool:
+        return self.inner.is_ready()

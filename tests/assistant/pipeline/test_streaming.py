@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.reply import HANDOFF_MESSAGE
+from assistant.pipeline.streaming import Progress, Sentence, cited_sentences
+from core.conversation import Turn
+from core.llm.fake import FakeChatModel
+from guardrails.verdict import ReasonCode
+from tests.conftest import answer_json
+
+Build = Callable[..., Assistant]
+QUESTION = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+TRUE = "Each Instant Pay cash-out costs $0.85 [pay-002]."
+ALSO_TRUE = "You can cash out up to 5 times per day [pay-002]."
+FALSE = "You can cash out up to 9 times per day [pay-002]."
+
+
+def streamed(assistant: Assistant) -> tuple[list[Progress | Sentence], object]:
+    events: list[Progress | Sentence] = []
+    reply = assistant.reply_to(assistant.screen(QUESTION), events.append)
+    return events, reply
+
+
+def sentences(events: list[Progress | Sentence]) -> list[str]:
+    return [e.text for e in events if isinstance(e, Sentence)]
+
+
+def test_markers_go_to_their_sentence_even_after_its_full_stop() -> None:
+    raw = "Each cash-out costs $0.85. [pay-002] Yes. It unlocks after 25 deliveries [pay-003]."
+    assert cited_sentences(raw) == [
+        ("Each cash-out costs $0.85.", ["pay-002"]),
+        ("Yes. It unlocks after 25 deliveries.", ["pay-003"]),
+    ]
+
+
+def test_a_true_sentence_then_a_false_one_shows_only_the_first_and_escalates(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel().enqueue(f"{TRUE} {FALSE}")
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@5"))
+    assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
+    shown = next(e for e in events if isinstance(e, Sentence))
+    assert [c.article_id for c in shown.citations] == ["pay-002"]
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.UNGROUNDED]
+    assert reply.shown == ["Each Instant Pay cash-out costs $0.85."]
+    assert reply.text == f"Each Instant Pay cash-out costs $0.85.\n\n{HANDOFF_MESSAGE}"
+    assert "9 times" in (reply.withheld_answer or "")  # the whole draft, for the agent
+    assert "9 times" not in " ".join(sentences(events))
+
+
+def test_each_sentence_is_sent_as_soon_as_it_passes_and_the_last_after_the_check(
+    make_assistant: Build,
+) -> None:
+    sent_while_writing: list[str] = []
+    events: list[Progress | Sentence] = []
+
+    def responder(_: object) -> str:
+        return f"{TRUE} {ALSO_TRUE}"
+
+    model = FakeChatModel(responder)
+    assistant = make_assistant(model, answer_prompt="answer@5")
+
+    def sink(event: Progress | Sentence) -> None:
+        events.append(event)
+        if isinstance(event, Sentence) and not any(
+            isinstance(e, Progress) and e.stage == "guardrail" for e in events
+        ):
+            sent_while_writing.append(event.text)
+
+    reply = assistant.reply_to(assistant.screen(QUESTION), sink)
+    assert reply.answered
+    assert sent_while_writing == ["Each Instant Pay cash-out costs $0.85."]
+    assert sentences(events) == [
+        "Each Instant Pay cash-out costs $0.85.",
+        "You can cash out up to 5 times per day.",
+    ]
+    stages = [e.stage for e in events if isinstance(e, Progress)]
+    assert stages == ["condense", "classify", "retrieve", "focus", "generate", "guardrail"]
+    assert reply.shown == sentences(events)
+
+
+def test_a_sentence_tier_1_holds_is_sent_only_once_the_judge_passes_the_answer(
+    make_assistant: Build,
+) -> None:
+    held = "Instant Pay is a feature couriers enjoy a lot [pay-002]."
+    model = FakeChatModel().enqueue(f"{held} {TRUE}", "Yes")
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@5"))
+    assert reply.answered and reply.verdict.tier == 2
+    assert sentences(events) == [
+        "Instant Pay is a feature couriers enjoy a lot.",
+        "Each Instant Pay cash-out costs $0.85.",
+    ]
+    order = [e.stage if isinstance(e, Progress) else "sentence" for e in events]
+    assert order.index("sentence") > order.index("guardrail")  # nothing before the judge
+
+
+def test_a_json_answer_is_sent_whole_after_its_check(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(answer_json("Each Instant Pay cash-out costs $0.85.", []))
+    events, reply = streamed(make_assistant(model))
+    assert reply.answered
+    assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
+    assert all("{" not in text for text in sentences(events))
