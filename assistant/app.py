@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.api import errors
 from assistant.api.routes import admin, conversations, escalations, health
+from assistant.console import live as console_live
 from assistant.console import quality as console_quality
 from assistant.console import routes as console
 from assistant.monitoring.logs import new_trace_id, trace_id
@@ -65,6 +66,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(admin.router)
     app.include_router(console.router)
     app.include_router(console_quality.router)
+    app.include_router(console_live.router)
     app.mount("/console/static", StaticFiles(directory=console.HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

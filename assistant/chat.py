@@ -18,7 +18,7 @@ from assistant.monitoring.logs import trace_id
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import HANDOFF_MESSAGE, Reply, unclassified
 from assistant.pipeline.stages import Screened
-from assistant.pipeline.streaming import EventSink, Progress
+from assistant.pipeline.streaming import EventSink
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage import Database, StoredConversation, StoredMessage
 from assistant.storage.experiments import Outcome
@@ -91,10 +91,8 @@ class ChatService:
         when it starts and each answer sentence is sent once it has passed the check."""
         conversation = self.conversations.get(conversation_id)
         assistant, assignments = self._route(conversation)
-        if events is not None:
-            events(Progress(stage="screen"))
         screened = assistant.screen(
-            [*_turns(conversation.messages), Turn(role="customer", text=text)]
+            [*_turns(conversation.messages), Turn(role="customer", text=text)], events
         )
         customer = self.conversations.add_message(
             conversation_id,

@@ -76,6 +76,9 @@ def build_model(settings: Settings) -> ChatModel:
         n_ctx=settings.llm_n_ctx,
         n_threads=settings.llm_threads,
         seed=settings.llm_seed,
+        prefix_cache=settings.llm_prefix_cache,
+        n_batch=settings.llm_n_batch,
+        prompt_lookup=settings.llm_prompt_lookup,
     )
 
 

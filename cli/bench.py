@@ -30,11 +30,18 @@ def bench_run(
         typer.Option(help="Add agents' regression cases (default: for the configured KB)"),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the run JSON")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A message-path setting for this run, e.g. evidence=focused"),
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="all, dev or test (a hash of the case id, as for retrieval)")
+    ] = "all",
 ) -> None:
     """Run DATASET through the whole pipeline and store the run (JSON) for `bench compare`."""
     from core.cases import BenchmarkCase
     from evals.bench.runner import save_run
-    from evals.bench.suite import parse_prompts, run_benchmark
+    from evals.bench.suite import parse_prompts, parse_settings, run_benchmark
     from evals.report import figures_table
 
     settings = get_settings()
@@ -53,6 +60,8 @@ def bench_run(
             judge_scores=judge_scores,
             cache=cache,
             extra_cases=extra,
+            overrides=parse_settings(set_ or []),
+            split=split,
         )
     except TetherError as exc:
         fail(exc)

@@ -133,11 +133,13 @@ def eval_injection(
 def eval_latency(
     questions: Annotated[Path | None, typer.Option(help="questions.jsonl")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions")] = None,
+    customers: Annotated[int, typer.Option(min=1, help="Customers asking at once")] = 4,
 ) -> None:
-    """Per-stage latency (p50, p95), tier-2 share and escalation rate on the real model."""
+    """Time to the first verified sentence and to the full reply on the real model, against the
+    previous configuration in the same run; then with several customers at once."""
     from evals import latency
 
     try:
-        print_figures(latency.run(questions, limit=limit))
+        print_figures(latency.run(questions, limit=limit, customers=customers))
     except TetherError as exc:
         fail(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,16 +41,30 @@ def ingest_cmd(
 
 
 def ask(message: Annotated[list[str], typer.Argument(help="Customer turns, oldest first")]) -> None:
-    """Answer one message (or a conversation of customer turns) on the configured stack."""
+    """Answer one message (or a conversation of customer turns) on the configured stack,
+    printing each answer sentence as soon as it has passed the check."""
+    from assistant.pipeline.streaming import Progress, Sentence
     from assistant.wiring import build_services
     from core.conversation import Turn
 
+    started = time.perf_counter()
+
+    def show(event: Progress | Sentence) -> None:
+        if isinstance(event, Sentence):
+            cited = " ".join(f"[{c.article_id}]" for c in event.citations)
+            typer.echo(f"{event.text} {cited}".strip())
+        else:
+            typer.secho(f"  … {event.stage} ({time.perf_counter() - started:.1f} s)", dim=True)
+
     try:
         services = build_services(get_settings())
-        reply = services.assistant.respond([Turn(role="customer", text=m) for m in message])
+        assistant = services.assistant
+        screened = assistant.screen([Turn(role="customer", text=m) for m in message], show)
+        reply = assistant.reply_to(screened, show)
     except TetherError as exc:
         fail(exc)
-    typer.echo(reply.text)
+    if not reply.answered:
+        typer.echo(reply.text.split("\n\n")[-1])
     for citation in reply.citations:
         typer.echo(f"  [{citation.article_id}] {citation.title}")
     verdict = reply.verdict

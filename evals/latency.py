@@ -1,82 +1,201 @@
-"""Per-stage latency of the message path on the real embedded stack.
+"""Latency of the message path on the real embedded stack, against the previous configuration in
+the same run (these machines are shared and their speed varies, so only ratios measured side by
+side mean anything).
 
-Runs the sample knowledge base's questions (or any questions.jsonl in that format) through a fresh
-Chroma collection and the configured model; prints p50/p95 per stage, the share of checked answers
-that reached tier 2, and the escalation rate.
+For every sample question, the previous configuration (``PREVIOUS``: the JSON chain-of-thought
+prompt over whole sections, no prefix cache) and the configured one answer in turn, each
+streamed: the time to the first verified sentence (the first that reached the customer) and to
+the full reply are recorded. Then the configured one answers groups of ``customers`` questions
+at once, through the one model queue, as several customers would. The machine's raw prefill and
+decode speed is printed first. The last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 from tqdm import tqdm
 
-from assistant.settings import SAMPLE_KB, get_settings
-from assistant.storage import Database
-from assistant.wiring import assemble, build_embedder, build_model
+from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.streaming import Progress, Sentence
+from assistant.settings import SAMPLE_KB, Settings, get_settings
+from assistant.wiring import build_assistant, build_classifier, build_embedder
+from core.conversation import Turn
+from core.llm.llama_cpp import LlamaCppModel
+from core.llm.queue import QueuedModel
 from evals.report import table
 from evals.retrieval import load_questions
 from knowledge_base.articles import load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.store import ChromaStore
 
-STAGES = ("condense", "classify", "retrieve", "generate", "guardrail", "total")
+# The message path before issue 13: reasoning then JSON, over whole sections.
+PREVIOUS: Mapping[str, object] = {"answer_prompt": "answer@2", "evidence": "sections"}
 
 
-def run(questions: Path | None = None, *, limit: int | None = None) -> dict[str, float]:
-    settings = get_settings()
+class Timing(BaseModel):
+    first_sentence_s: float | None  # None: nothing reached the customer (handed over)
+    full_s: float
+    answered: bool
+
+
+def _timed(assistant: Assistant, turns: Sequence[Turn]) -> Timing:
+    start = time.perf_counter()
+    first: list[float] = []
+
+    def on_event(event: Progress | Sentence) -> None:
+        if isinstance(event, Sentence) and not first:
+            first.append(time.perf_counter() - start)
+
+    reply = assistant.reply_to(assistant.screen(turns), on_event)
+    return Timing(
+        first_sentence_s=first[0] if first else None,
+        full_s=time.perf_counter() - start,
+        answered=reply.answered,
+    )
+
+
+def _percentiles(values: Sequence[float], name: str) -> dict[str, float]:
+    if not values:
+        return {}
+    return {
+        f"{name}_p50_s": round(float(np.percentile(values, 50)), 2),
+        f"{name}_p95_s": round(float(np.percentile(values, 95)), 2),
+    }
+
+
+def _figures(timings: Sequence[Timing], name: str) -> dict[str, float]:
+    # A reply handed over before any sentence counts its full time as its first-sentence time:
+    # that is when the customer first reads something.
+    first = [t.first_sentence_s if t.first_sentence_s is not None else t.full_s for t in timings]
+    return {
+        **_percentiles(first, f"{name}_first_sentence"),
+        **_percentiles([t.full_s for t in timings], f"{name}_full"),
+        f"{name}_answered": round(sum(t.answered for t in timings) / max(len(timings), 1), 3),
+    }
+
+
+def _concurrent(assistant: Assistant, groups: Sequence[Sequence[Sequence[Turn]]]) -> list[Timing]:
+    timings: list[Timing] = []
+    lock = threading.Lock()
+
+    def one(turns: Sequence[Turn]) -> None:
+        timing = _timed(assistant, turns)
+        with lock:
+            timings.append(timing)
+
+    for group in tqdm(groups, desc="customers at once"):
+        threads = [threading.Thread(target=one, args=(turns,)) for turns in group]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return timings
+
+
+def run(
+    questions: Path | None = None,
+    *,
+    limit: int | None = None,
+    customers: int = 4,
+    settings: Settings | None = None,
+) -> dict[str, float]:
+    settings = settings or get_settings()
     cases = load_questions(questions or SAMPLE_KB / "questions.jsonl")[:limit]
     embedder = build_embedder()
+    # Each configuration has a context of its own, so each keeps what it would keep alone.
+    models = {
+        name: LlamaCppModel.load(
+            settings.llm_model_path,
+            n_ctx=settings.llm_n_ctx,
+            n_threads=settings.llm_threads,
+            seed=settings.llm_seed,
+            n_batch=settings.llm_n_batch,
+            prompt_lookup=settings.llm_prompt_lookup if name == "current" else 0,
+            prefix_cache=settings.llm_prefix_cache if name == "current" else False,
+        )
+        for name in ("previous", "current")
+    }
+    speed = models["current"].speed(prompt_tokens=400, decode_tokens=48)
+    figures: dict[str, float] = {"n": float(len(cases)), **speed}
     with tempfile.TemporaryDirectory() as tmp:
         store = ChromaStore.persistent(Path(tmp) / "chroma", "latency")
         ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)
-        services = assemble(
-            settings,
-            model=build_model(settings),
-            embedder=embedder,
-            vector_store=store,
-            database=Database.connect(f"sqlite:///{tmp}/bench.db"),
-        )
-        replies = [services.assistant.respond(c.turns()) for c in tqdm(cases, desc="questions")]
-    rows = []
-    figures: dict[str, float] = {"n": len(replies)}
-    for stage in STAGES:
-        values = [r.latency_ms[stage] for r in replies if stage in r.latency_ms]
-        if not values:
-            continue
-        p50, p95 = (float(np.percentile(values, q)) for q in (50, 95))
-        rows.append((stage, len(values), round(p50), round(p95)))
-        figures[f"{stage}_p50_ms"] = round(p50, 1)
-        figures[f"{stage}_p95_ms"] = round(p95, 1)
-    checked = [r for r in replies if r.verdict.tier in (1, 2)]
-    figures["checked"] = len(checked)
-    figures["tier2_share"] = round(
-        sum(r.verdict.tier == 2 for r in checked) / max(len(checked), 1), 3
+        classifier = build_classifier(settings, embedder)
+
+        def assistant(name: str, overrides: Mapping[str, object]) -> Assistant:
+            return build_assistant(
+                settings.updated(overrides),
+                model=QueuedModel(models[name], depth=max(customers, 1) * 4),
+                embedder=embedder,
+                store=store,
+                classifier=classifier,
+            )
+
+        previous, current = assistant("previous", PREVIOUS), assistant("current", {})
+        timings: dict[str, list[Timing]] = {"previous": [], "current": []}
+        for case in tqdm(cases, desc="previous and current, in turn"):
+            timings["previous"].append(_timed(previous, case.turns()))
+            timings["current"].append(_timed(current, case.turns()))
+        turns = [c.turns() for c in cases]
+        groups = [turns[i : i + customers] for i in range(0, len(turns), customers)]
+        timings["concurrent"] = _concurrent(current, groups)
+    for name, measured in timings.items():
+        figures.update(_figures(measured, name))
+    _ratios(figures)
+    _print(figures, settings, customers)
+    return figures
+
+
+def _ratios(figures: dict[str, float]) -> None:
+    """Each bar of issue 13, as a ratio to the previous configuration's full reply."""
+    for run_name in ("current", "concurrent"):
+        for what, base in (("first_sentence_p50", "full_p50"), ("first_sentence_p95", "full_p95")):
+            key = f"{run_name}_{what}_s"
+            if key in figures and figures.get(f"previous_{base}_s"):
+                figures[f"{run_name}_{what}_ratio"] = round(
+                    figures[key] / figures[f"previous_{base}_s"], 3
+                )
+        if figures.get("previous_full_p50_s") and f"{run_name}_full_p50_s" in figures:
+            figures[f"{run_name}_full_p50_ratio"] = round(
+                figures[f"{run_name}_full_p50_s"] / figures["previous_full_p50_s"], 3
+            )
+
+
+def _print(figures: Mapping[str, float], settings: Settings, customers: int) -> None:
+    print(
+        f"machine: prefill {figures['prefill_tokens_per_s']:.0f} tokens/s, "
+        f"decode {figures['decode_tokens_per_s']:.1f} tokens/s "
+        f"({settings.llm_threads} threads, batch {settings.llm_n_batch})"
     )
-    figures["escalation_rate"] = round(sum(not r.answered for r in replies) / len(replies), 3)
-    for expect, outcome in (("answer", True), ("escalate", False)):
-        meant = [r for r, c in zip(replies, cases, strict=True) if c.expect == expect]
-        key = "answered_when_answerable" if outcome else "escalated_when_outside_kb"
-        figures[key] = round(sum(r.answered == outcome for r in meant) / max(len(meant), 1), 3)
-    reasons: dict[str, int] = {}
-    for reply in replies:
-        for reason in reply.verdict.reasons:
-            reasons[str(reason)] = reasons.get(str(reason), 0) + 1
+    rows = []
+    for name, label in (
+        ("previous", f"previous ({PREVIOUS['answer_prompt']}, whole sections, no prefix cache)"),
+        ("current", f"configured ({settings.answer_prompt}, {settings.evidence})"),
+        ("concurrent", f"configured, {customers} customers at once"),
+    ):
+        rows.append(
+            (
+                label,
+                figures.get(f"{name}_first_sentence_p50_s"),
+                figures.get(f"{name}_first_sentence_p95_s"),
+                figures.get(f"{name}_full_p50_s"),
+                figures.get(f"{name}_full_p95_s"),
+                figures.get(f"{name}_answered"),
+            )
+        )
     print(
         table(
-            f"Latency per stage over {len(replies)} questions (ms)",
+            f"Seconds over {int(figures['n'])} questions",
             rows,
-            ("stage", "n", "p50", "p95"),
+            ("configuration", "first p50", "first p95", "full p50", "full p95", "answered"),
         )
     )
-    print()
-    print(table("Escalation reasons", sorted(reasons.items()), ("reason", "count")))
-    print(
-        f"\ntier-2 share of checked answers: {figures['tier2_share']:.0%}; "
-        f"escalation rate: {figures['escalation_rate']:.0%}; answered when answerable: "
-        f"{figures['answered_when_answerable']:.0%}; escalated when outside the knowledge base: "
-        f"{figures['escalated_when_outside_kb']:.0%}"
-    )
-    return figures
+    ratios = {k: v for k, v in figures.items() if k.endswith("_ratio")}
+    print(table("Ratios to the previous full reply", sorted(ratios.items()), ("ratio", "value")))

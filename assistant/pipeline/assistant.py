@@ -15,7 +15,7 @@ from assistant.pipeline.classify import IssueClassifier
 from assistant.pipeline.reply import Reply
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.stages import Guards, Screened, Work
-from assistant.pipeline.streaming import EventSink, SentenceGate
+from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn
 from core.embeddings import Embedder
 from core.llm.base import ChatModel
@@ -78,9 +78,11 @@ class Assistant:
             settings=self.settings.updated(overrides),
         )
 
-    def screen(self, turns: Sequence[Turn]) -> Screened:
+    def screen(self, turns: Sequence[Turn], events: EventSink | None = None) -> Screened:
         """The first stage on its own: the chat service stores the customer's message as this
         redacts it, then goes on with :meth:`reply_to`."""
+        if events is not None:
+            events(Progress(stage="screen"))
         start = time.perf_counter()
         screened = stages.screen(turns, self.settings)
         screened.work.laps["screen"] = _since(start)

@@ -15,27 +15,119 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 
-class LlamaCppModel(ChatModel):
-    """In-process llama.cpp. One call at a time: a llama.cpp context is not thread-safe."""
+# Model states kept for prefix reuse: a few prompts' worth (a state is ~6 MB per 200 tokens).
+_CACHE_BYTES = 256 << 20
 
-    def __init__(self, llama: Llama, *, name: str, seed: int = 0) -> None:
+
+class LlamaCppModel(ChatModel):
+    """In-process llama.cpp. One call at a time: a llama.cpp context is not thread-safe.
+
+    With ``prefix_cache``, the model's state after each call is kept in memory (llama-cpp's
+    ``LlamaRAMCache``), and a call whose prompt starts like an earlier one's (the same system
+    prompt) resumes from that state: only the rest of the prompt is read again. The answer and
+    the judge prompts alternate, so without it every call reads its constant prefix anew."""
+
+    def __init__(
+        self, llama: Llama, *, name: str, seed: int = 0, prefix_cache: bool = False
+    ) -> None:
         self._llama = llama
         self._lock = threading.Lock()
         self._seed = seed
         self.name = name
+        self.prefix_cache = False
+        self.use_prefix_cache(prefix_cache)
 
     @classmethod
-    def load(cls, path: Path, *, n_ctx: int, n_threads: int, seed: int = 0) -> LlamaCppModel:
+    def load(
+        cls,
+        path: Path,
+        *,
+        n_ctx: int,
+        n_threads: int,
+        seed: int = 0,
+        prefix_cache: bool = False,
+        n_batch: int = 512,
+        prompt_lookup: int = 0,
+    ) -> LlamaCppModel:
+        """``prompt_lookup``: tokens to draft by prompt-lookup decoding (0: off), which guesses
+        the next tokens from the prompt (answers copy from the passages) and checks them in one
+        batch."""
         if not path.is_file():
             raise ConfigurationError(
                 f"model file {path} not found: run scripts/setup.sh, or set TETHER_LLM_MODEL_PATH"
             )
         from llama_cpp import Llama
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
+        draft = LlamaPromptLookupDecoding(num_pred_tokens=prompt_lookup) if prompt_lookup else None
         llama = Llama(
-            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_batch=n_batch,
+            seed=seed,
+            draft_model=draft,
+            verbose=False,
         )
-        return cls(llama, name=path.stem, seed=seed)
+        return cls(llama, name=path.stem, seed=seed, prefix_cache=prefix_cache)
+
+    def use_prefix_cache(self, on: bool) -> None:
+        """Keep (or stop keeping) states for prefix reuse; the states kept so far are dropped."""
+        from llama_cpp.llama_cache import LlamaRAMCache
+
+        with self._lock:
+            self.prefix_cache = on
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=_CACHE_BYTES) if on else None)
+
+    def speed(self, *, prompt_tokens: int, decode_tokens: int) -> dict[str, float]:
+        """The machine's speed for this model: prompt tokens read and tokens generated per
+        second (the context is cleared first)."""
+        import time
+
+        unit = self._llama.tokenize(b"The quick brown fox jumps over the lazy dog. ", add_bos=False)
+        tokens = (unit * (prompt_tokens // len(unit) + 1))[:prompt_tokens]
+        with self._lock:
+            self._llama.reset()  # type: ignore[no-untyped-call]
+            start = time.perf_counter()
+            self._llama.eval(tokens)
+            read = time.perf_counter() - start
+            start = time.perf_counter()
+            out: Any = self._llama.create_completion(
+                tokens, max_tokens=decode_tokens, temperature=0.0, seed=self._seed
+            )
+            written = time.perf_counter() - start
+            self._llama.reset()  # type: ignore[no-untyped-call]
+        generated = int((out.get("usage") or {}).get("completion_tokens", decode_tokens))
+        return {
+            "prefill_tokens_per_s": round(len(tokens) / read, 1),
+            "decode_tokens_per_s": round(generated / written, 1),
+        }
+
+    def _read(self, tokens: list[int]) -> None:
+        """Bring the context to the end of ``tokens``, reading only what it does not already
+        hold: the longest prefix shared with the context, or with a cached state, is kept (the
+        last token is always read again, for its logits). The caller holds the lock."""
+        from llama_cpp import Llama
+
+        llama = self._llama
+        held = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
+        if self.prefix_cache and llama.cache is not None:
+            try:
+                state = llama.cache[tokens]
+            except KeyError:
+                state = None
+            if state is not None and (
+                Llama.longest_token_prefix(state.input_ids.tolist(), tokens) > held
+            ):
+                llama.load_state(state)
+                held = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
+        if not self.prefix_cache:
+            llama.reset()  # type: ignore[no-untyped-call]
+            held = 0
+        llama.n_tokens = min(held, len(tokens) - 1)
+        llama.eval(tokens[llama.n_tokens :])
+        if self.prefix_cache and llama.cache is not None:
+            llama.cache[tokens] = llama.save_state()
 
     @cached_property
     def _formatter(self) -> Any:
@@ -74,8 +166,7 @@ class LlamaCppModel(ChatModel):
             prompt = self._formatter(messages=[m.model_dump() for m in messages]).prompt
             tokens = self._llama.tokenize(prompt.encode(), add_bos=False, special=True)
             with self._lock:
-                self._llama.reset()  # type: ignore[no-untyped-call]
-                self._llama.eval(tokens)
+                self._read(tokens)
                 logits = np.ctypeslib.as_array(
                     llama_cpp.llama_get_logits_ith(self._llama.ctx, -1),
                     shape=(self._llama.n_vocab(),),

@@ -4,6 +4,7 @@ cache, Chroma on disk, MiniLM. ``tether bench run`` calls :func:`run_benchmark`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.pipeline.assistant import Assistant, resolve_guards
@@ -17,7 +18,7 @@ from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel
 from core.prompts import parse_ref, resolve_prompt
 from evals.bench.runner import Run, RunConfig, Stopwatch, git_commit, make_run, run_cases
-from evals.retrieval import dataset_articles
+from evals.retrieval import dataset_articles, split_of
 from knowledge_base.ingest import ingest
 from knowledge_base.store import ChromaStore
 
@@ -43,14 +44,35 @@ def prompt_settings(prompts: dict[str, str]) -> dict[str, object]:
     return {f"{name}_prompt": ref for name, ref in prompts.items() if name in PROMPT_FIELDS}
 
 
-def dataset_cases(folder: Path, *, tags: list[str], limit: int | None) -> list[BenchmarkCase]:
+def dataset_cases(
+    folder: Path, *, tags: list[str], limit: int | None, split: str = "all"
+) -> list[BenchmarkCase]:
+    """The folder's cases with any of ``tags``, of one split (a hash of the case id, as the
+    retrieval evaluation splits questions: dev for tuning, test for reporting), the first
+    ``limit`` of them: a fixed sample."""
     path = folder / "questions.jsonl"
     if not path.is_file():
         raise ConfigurationError(f"{folder} has no questions.jsonl")
+    if split not in ("all", "dev", "test"):
+        raise ConfigurationError(f"unknown split {split!r}: use all, dev or test")
     cases = load_cases(path)
     if tags:
         cases = [c for c in cases if set(c.tags) & set(tags)]
+    if split != "all":
+        cases = [c for c in cases if split_of(c.id) == split]
     return cases[:limit]
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, object]:
+    """``["evidence=focused", "evidence_sentences=6"]`` -> message-path overrides (each is
+    checked as its setting when applied)."""
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigurationError(f"--set takes KEY=VALUE, not {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
 
 
 def run_benchmark(
@@ -64,17 +86,20 @@ def run_benchmark(
     judge_scores: bool = True,
     cache: bool = True,
     extra_cases: list[BenchmarkCase] | None = None,
+    overrides: dict[str, object] | None = None,
+    split: str = "all",
     model: ChatModel | None = None,
     embedder: Embedder | None = None,
     progress: bool = True,
 ) -> Run:
     watch = Stopwatch()
-    cases = dataset_cases(folder, tags=tags or [], limit=limit) + list(extra_cases or [])
+    cases = dataset_cases(folder, tags=tags or [], limit=limit, split=split)
+    cases += list(extra_cases or [])
     embedder = embedder or build_embedder()
     store = dataset_store(folder, settings, embedder, progress=progress)
     inner = model or lazy_model(settings)
     cached = CachingChatModel(inner, settings.llm_cache_path) if cache else None
-    overrides = prompt_settings(prompts)
+    overrides = {**(overrides or {}), **prompt_settings(prompts)}
     taxonomy = folder / "taxonomy.yaml"
     if not taxonomy.is_file():
         # No taxonomy for this dataset: classify with the configured one, but never let it
@@ -145,6 +170,8 @@ def _settings_used(settings: Settings, config: PipelineSettings) -> dict[str, ob
         "min_retrieval_score": config.min_retrieval_score,
         "filter_confidence": config.filter_confidence,
         "condense": config.condense,
+        "evidence": config.evidence,
+        "evidence_sentences": config.evidence_sentences,
         "guardrails": resolve_guards(config).calibration.model_dump(
             include={"similarity", "coverage", "coverage_floor", "judge", "window"}
         ),

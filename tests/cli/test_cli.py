@@ -195,3 +195,27 @@ def test_experiment_analyze_reads_the_database_and_prints_json_last(
     assert figures["control_escalation_rate"] == 0.2
     assert missing.exit_code == 2
     assert "no experiment 'nope'" in missing.output
+
+
+def test_ask_prints_each_sentence_as_it_passes_then_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.wiring
+    from core.llm.fake import FakeChatModel
+
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TETHER_ANSWER_PROMPT", "answer@5")
+    monkeypatch.setenv("TETHER_MIN_RETRIEVAL_SCORE", "0.05")
+    answer = "Each cash-out costs a flat $0.85 [pay-002]. Instant Pay is not free [pay-002]."
+    monkeypatch.setattr(assistant.wiring, "build_model", lambda _: FakeChatModel(lambda _: answer))
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    result = runner.invoke(app, ["ask", "How much does an Instant Pay cash-out cost?"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    stages = [line for line in lines if line.startswith("  … ")]
+    assert stages[0].startswith("  … screen") and any("generate" in s for s in stages)
+    # the first sentence passed tier 1 while the answer was written: printed before the check
+    first = lines.index("Each cash-out costs a flat $0.85. [pay-002]")
+    assert first < next(i for i, line in enumerate(lines) if "guardrail" in line)
+    assert "Instant Pay is not free. [pay-002]" in lines
+    assert "verdict: pass tier 1" in result.output

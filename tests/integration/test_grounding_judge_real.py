@@ -6,6 +6,7 @@ import pytest
 
 from core.llm.base import ChatMessage
 from core.llm.llama_cpp import LlamaCppModel
+from core.prompts import load_prompt
 from guardrails.calibration import load_calibration
 from guardrails.judge import grounding_probability
 from tests.conftest import make_passage
@@ -40,6 +41,7 @@ def test_a_faithful_answer_is_more_likely_supported_than_an_invented_one(
             conversation="Customer: My cake arrived crushed. Can I get a refund?",
             passages=[REFUNDS],
             answer=answer,
+            prompt=load_prompt("grounding@2"),
         )
 
     faithful = supported(
@@ -49,3 +51,34 @@ def test_a_faithful_answer_is_more_likely_supported_than_an_invented_one(
     # measured 0.72 and 0.51; the shipped threshold (0.70) passes the first, not the second
     assert faithful > invented + 0.15, (faithful, invented)
     assert invented < load_calibration().judge
+
+
+def test_resuming_from_a_cached_prefix_gives_the_same_probabilities_and_completions() -> None:
+    from tests.integration.conftest import SETTINGS
+
+    cached = LlamaCppModel.load(
+        SETTINGS.llm_model_path, n_ctx=2048, n_threads=SETTINGS.llm_threads, prefix_cache=True
+    )
+    plain = LlamaCppModel.load(SETTINGS.llm_model_path, n_ctx=2048, n_threads=SETTINGS.llm_threads)
+    judge = [
+        ChatMessage(role="system", content="Answer with one word: Yes or No."),
+        ChatMessage(role="user", content="Is Paris the capital of France? Answer Yes or No."),
+    ]
+    other = [
+        ChatMessage(role="system", content="You answer in one short sentence."),
+        ChatMessage(role="user", content="Name the capital of Italy."),
+    ]
+    try:
+        first = cached.option_probabilities(judge, ("Yes", "No"))
+        written = cached.complete(other, max_tokens=12).text  # another prefix in between
+        again = cached.option_probabilities(judge, ("Yes", "No"))  # resumed from the cache
+        expected = plain.option_probabilities(judge, ("Yes", "No"))
+        assert again["Yes"] == pytest.approx(first["Yes"], abs=1e-3)
+        assert again["Yes"] == pytest.approx(expected["Yes"], abs=1e-3)
+        assert written == plain.complete(other, max_tokens=12).text
+        streamed: list[str] = []
+        assert cached.complete(other, max_tokens=12, on_text=streamed.append).text == written
+        assert "".join(streamed) == written and len(streamed) > 1
+    finally:
+        cached.close()
+        plain.close()

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from assistant.api.auth import AgentKey
 from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.limits import require_text
-from assistant.api.routes.conversations import message_public
 from assistant.api.schemas import (
     ErrorPublic,
     EscalationDetail,
@@ -22,6 +21,7 @@ from assistant.api.schemas import (
     ResolveRequest,
     ReturnRequest,
 )
+from assistant.api.streaming import message_public
 from assistant.desk import RegressionRequest
 from assistant.escalations.models import (
     EscalationRecord,

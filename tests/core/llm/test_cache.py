@@ -69,3 +69,14 @@ def test_namespaces_count_their_hits_and_misses_together(tmp_path: Path) -> None
     repeat.complete(ASK)
     assert cached.counts() == repeat.counts() == {"cache_hits": 1, "model_calls": 2}
     cached.close()
+
+
+def test_a_cached_reply_streams_whole_and_a_fresh_one_in_pieces(tmp_path: Path) -> None:
+    inner = FakeChatModel().enqueue("one two three")
+    cached = CachingChatModel(inner, tmp_path / "c.sqlite")
+    fresh: list[str] = []
+    again: list[str] = []
+    assert cached.complete(ASK, on_text=fresh.append).text == "one two three"
+    assert cached.complete(ASK, on_text=again.append).text == "one two three"
+    assert fresh == ["one", " two", " three"] and again == ["one two three"]
+    cached.close()
