@@ -84,6 +84,21 @@ class Settings(PipelineSettings, BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     max_reply_chars: int = Field(default=4000, ge=1)
     max_note_chars: int = Field(default=2000, ge=1)
+    # The largest request body on any route, checked before the body is read (413 beyond it).
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    # Rate limits, each a sliding window (0 turns one off; 429 with Retry-After beyond it):
+    # failed authentications per client address and per key prefix (the first 10 characters
+    # of the presented key), and messages per conversation.
+    auth_failures_per_address: int = Field(default=20, ge=0)
+    auth_failures_per_prefix: int = Field(default=10, ge=0)
+    auth_failure_window_s: float = Field(default=300.0, gt=0)
+    messages_per_conversation: int = Field(default=20, ge=0)
+    message_window_s: float = Field(default=60.0, gt=0)
+
+    # Console sessions: lifetime, and the Secure cookie flag even for requests that arrive over
+    # plain HTTP (behind a proxy that terminates TLS); it is always set for HTTPS requests.
+    console_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    console_secure_cookie: bool = False
 
     @property
     def chroma_path(self) -> Path:

@@ -16,6 +16,7 @@ from core.llm.base import ChatModel
 from core.prompts import Prompt
 from guardrails.calibration import Calibration
 from guardrails.compliance import ComplianceFinding, CompliancePolicy
+from guardrails.conditions import ConditionFinding, check_conditions
 from guardrails.decision import JudgeSignal, Signals, decide, judge_needed
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
@@ -45,6 +46,20 @@ def unsupported_quantities(
     )
 
 
+def condition_findings(
+    findings: Sequence[SentenceFinding], passages: Sequence[Passage], customer: Sequence[str]
+) -> list[ConditionFinding]:
+    """The passages' conditions held against the customer's quantities, for each sentence that
+    says yes or no to the customer's question (guardrails/conditions.py)."""
+    texts = [p.text for p in passages]
+    return [
+        condition
+        for f in findings
+        if f.answers_question
+        for condition in check_conditions(f.sentence, customer, texts)
+    ]
+
+
 def measure(
     tier1: Tier1Result,
     passages: Sequence[Passage],
@@ -56,6 +71,7 @@ def measure(
         findings=tier1.findings,
         compliance=list(compliance),
         unsupported_quantities=unsupported_quantities(tier1.findings, passages, customer),
+        conditions=condition_findings(tier1.findings, passages, customer),
     )
 
 
@@ -163,6 +179,11 @@ def check_answer(
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
 
     * No passages at all: escalate ``NO_RELEVANT_ARTICLES`` at tier 1 (nothing to ground on).
+    * A "Yes" to the customer that a condition of the passages refuses for the customer's own
+      quantity ("Yes, you get your fee back" to "it came 12 minutes late" when the passage says
+      "more than 20 minutes") escalates ``CONTRADICTS_CONDITION`` at tier 1, without the judge:
+      the check is exact where it speaks, and a judge could not change the outcome
+      (guardrails/conditions.py; a "No" is never failed this way, the judge decides it).
     * A number, amount, percentage, date, time or duration that appears in no passage and
       nowhere in the customer's turns is a hard fail: escalate ``UNGROUNDED`` at tier 1,
       without asking the judge. Small judges miss number swaps ("30 days" for "7 days") that

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from guardrails.calibration import Calibration
 from guardrails.compliance import ComplianceFinding
+from guardrails.conditions import ConditionFinding, contradictions
 from guardrails.verdict import JudgeVerdict, ReasonCode, SentenceFinding, Verdict
 
 
@@ -37,6 +38,9 @@ class Signals(BaseModel):
     compliance: list[ComplianceFinding] = Field(default_factory=list)
     # Quantities the answer states that no passage states and the customer did not say.
     unsupported_quantities: list[str] = Field(default_factory=list)
+    # Each condition of the passages held against the customer's quantities, for every sentence
+    # that says yes or no to the customer (guardrails/conditions.py).
+    conditions: list[ConditionFinding] = Field(default_factory=list)
     judge: JudgeSignal | None = None
 
 
@@ -82,9 +86,21 @@ def _hard_fail(signals: Signals, weak: Sequence[SentenceFinding], floor: float) 
     return ""
 
 
+def _contradiction(signals: Signals) -> str:
+    """Why the answer's yes contradicts a condition for the customer, or "" when it does not."""
+    refused = contradictions(signals.conditions)
+    if not refused:
+        return ""
+    return "condition check: the answer tells the customer yes, but " + "; ".join(
+        f.describe() for f in refused
+    )
+
+
 def judge_needed(signals: Signals, calibration: Calibration) -> bool:
     """Whether tier 1 leaves the answer to a judge: something is flagged, and not so badly that
     tier 1 fails it on its own."""
+    if _contradiction(signals):
+        return False
     weak = flagged(signals, calibration)
     if not weak and not signals.compliance:
         return False
@@ -92,9 +108,20 @@ def judge_needed(signals: Signals, calibration: Calibration) -> bool:
 
 
 def decide(signals: Signals, calibration: Calibration) -> Verdict:
-    """Pass at tier 1 when nothing is flagged; fail at tier 1 on an unsupported quantity or a
-    claim below the coverage floor; otherwise the judge's signal decides at tier 2."""
+    """Fail at tier 1 when the answer's yes contradicts a condition for the customer's own
+    quantity; pass at tier 1 when nothing is flagged; fail at tier 1 on an unsupported quantity
+    or a claim below the coverage floor; otherwise the judge's signal decides at tier 2."""
     weak = flagged(signals, calibration)
+    contradiction = _contradiction(signals)
+    if contradiction:
+        return Verdict(
+            outcome="escalate",
+            reasons=[ReasonCode.CONTRADICTS_CONDITION],
+            tier=1,
+            flagged=weak,
+            compliance=signals.compliance,
+            detail=contradiction,
+        )
     if not weak and not signals.compliance:
         return Verdict(outcome="pass", tier=1)
     hard_fail = _hard_fail(signals, weak, calibration.coverage_floor)

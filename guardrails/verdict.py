@@ -13,6 +13,9 @@ from knowledge_base.articles import Passage
 
 class ReasonCode(StrEnum):
     UNGROUNDED = "ungrounded"
+    # A yes to the customer that a condition of the evidence refuses for the customer's own
+    # quantity ("Yes, you get the fee back" when 12 minutes late is not "more than 20").
+    CONTRADICTS_CONDITION = "contradicts_condition"
     INCOHERENT = "incoherent"
     NON_COMPLIANT = "non_compliant"
     UNKNOWN_ISSUE = "unknown_issue"

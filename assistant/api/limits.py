@@ -17,15 +17,16 @@ class TextProblem:
 
 
 def check_text(value: str, limit: int, what: str) -> str | TextProblem:
-    """``value`` stripped, or what is wrong with it."""
+    """``value`` stripped, or what is wrong with it. The limit counts the text as sent (the
+    OpenAPI document gives it as ``maxLength``)."""
+    if len(value) > limit:
+        return TextProblem(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{what} is {len(value)} characters; the limit is {limit}",
+        )
     text = value.strip()
     if not text:
         return TextProblem(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{what} is empty")
-    if len(text) > limit:
-        return TextProblem(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"{what} is {len(text)} characters; the limit is {limit}",
-        )
     return text
 
 

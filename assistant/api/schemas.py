@@ -1,23 +1,74 @@
-"""Wire schemas of the chat API, kept apart from storage rows and pipeline models."""
+"""Wire schemas of the chat API, kept apart from storage rows and pipeline models.
+
+Every request body is a :class:`RequestModel`: text no database can store (a lone surrogate,
+which JSON's ``\\ud800`` escape can carry, or NUL) is replaced by U+FFFD as it arrives, so the
+message is stored and answered rather than lost to an encoding error.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.escalations.models import Evidence, Resolution
 from core.conversation import Turn
 from guardrails.verdict import Verdict
 
 
-class ConversationCreate(BaseModel):
+REPLACEMENT = "\ufffd"
+# A text of at least one character that is not white space (documented; the routes check it
+# after stripping, with a message that names the text: assistant/api/limits.py).
+NOT_BLANK = r"\S"
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with each lone surrogate and NUL replaced by U+FFFD."""
+    if "\x00" not in text:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return text
+    return "".join(
+        REPLACEMENT if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text
+    )
+
+
+def scrub(value: Any) -> Any:
+    """Every string in a decoded JSON value scrubbed (keys too)."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    return value
+
+
+class RequestModel(BaseModel):
+    """A request body: its strings are scrubbed before validation."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scrub(cls, data: Any) -> Any:
+        return scrub(data)
+
+
+class ConversationCreate(RequestModel):
     customer_ref: str | None = Field(default=None, max_length=200)
 
 
-class MessageCreate(BaseModel):
-    text: str = Field(description="The customer's message.")
+class MessageCreate(RequestModel):
+    text: str = Field(
+        min_length=1,
+        description="The customer's message: not only white space (422), at most "
+        "`TETHER_MAX_MESSAGE_CHARS` characters (413 beyond). Lone surrogates and NUL are "
+        "stored as U+FFFD.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
 
 
 class CitationPublic(BaseModel):
@@ -71,8 +122,22 @@ class ReplyPublic(BaseModel):
 
 
 class ErrorPublic(BaseModel):
-    detail: str
+    detail: str = Field(description="What went wrong, for people.")
     errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FieldErrorPublic(BaseModel):
+    loc: list[str | int] = Field(description='Where: `["body", "text"]`, `["query", "limit"]`')
+    msg: str
+    type: str
+
+
+class ValidationErrorPublic(BaseModel):
+    """The 422 body: a summary in ``detail`` and each wrong field in ``errors`` (empty when a
+    route refused a value itself, an empty text say)."""
+
+    detail: str = Field(description="`malformed request: <where>: <what>; ...`, or the reason")
+    errors: list[FieldErrorPublic] = Field(default_factory=list)
 
 
 # -- the escalation queue ---------------------------------------------------------------------
@@ -124,23 +189,29 @@ class EscalationPage(BaseModel):
     offset: int
 
 
-class ReturnRequest(BaseModel):
+class ReturnRequest(RequestModel):
     note: str = Field(default="", description="Why it goes back (internal, optional).")
 
 
-class NoteRequest(BaseModel):
-    text: str = Field(description="An internal note, never shown to the customer.")
+class NoteRequest(RequestModel):
+    text: str = Field(
+        description="An internal note, never shown to the customer.",
+        json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
+    )
 
 
-class RegressionPublic(BaseModel):
+class RegressionPublic(RequestModel):
     expect: Literal["answer", "escalate", "not_escalate"] = "answer"
     gold_article_ids: list[str] = Field(default_factory=list)
     issue_type: str | None = None
     tags: list[str] = Field(default_factory=list)
 
 
-class ResolveRequest(BaseModel):
-    reply: str = Field(description="The answer delivered into the customer's conversation.")
+class ResolveRequest(RequestModel):
+    reply: str = Field(
+        description="The answer delivered into the customer's conversation.",
+        json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
+    )
     kb_gap: bool = Field(default=False, description="The knowledge base lacked this answer.")
     regression: RegressionPublic | None = Field(
         default=None, description="Write this conversation as a benchmark case."
@@ -155,9 +226,22 @@ class ResolvePublic(BaseModel):
 # -- admin ------------------------------------------------------------------------------------
 
 
-class KeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+class KeyCreate(RequestModel):
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The agent or client it speaks for; stored without surrounding white space.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
     role: Literal["customer", "agent", "admin"]
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        name = name.strip()
+        if not name:
+            raise ValueError("the name is only white space")
+        return name
 
 
 class KeyPublic(BaseModel):

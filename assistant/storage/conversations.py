@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage.engine import Sessions
@@ -59,6 +61,8 @@ class StoredConversation(BaseModel):
     id: str
     customer_ref: str | None
     owner: str | None
+    # The id of the customer key that opened it: the one key (besides staff) that may read it.
+    owner_key_id: str | None = None
     created_at: datetime
     messages: list[StoredMessage]
 
@@ -68,16 +72,21 @@ class ConversationStore:
         self._db = sessions
 
     def create(
-        self, *, customer_ref: str | None = None, owner: str | None = None
+        self,
+        *,
+        customer_ref: str | None = None,
+        owner: str | None = None,
+        owner_key_id: str | None = None,
     ) -> StoredConversation:
         with self._db.session() as session:
-            row = ConversationRow(customer_ref=customer_ref, owner=owner)
+            row = ConversationRow(customer_ref=customer_ref, owner=owner, owner_key_id=owner_key_id)
             session.add(row)
             session.flush()
             return StoredConversation(
                 id=row.id,
                 customer_ref=row.customer_ref,
                 owner=row.owner,
+                owner_key_id=row.owner_key_id,
                 created_at=row.created_at,
                 messages=[],
             )
@@ -96,6 +105,7 @@ class ConversationStore:
                 id=row.id,
                 customer_ref=row.customer_ref,
                 owner=row.owner,
+                owner_key_id=row.owner_key_id,
                 created_at=row.created_at,
                 messages=[to_message(m) for m in messages],
             )
@@ -114,8 +124,13 @@ class ConversationStore:
             return add_message(session, conversation_id, role=role, text=text, meta=meta, at=at)
 
 
+# Messages appended to one conversation at once race for the next seq; the unique index on
+# (conversation_id, seq) lets exactly one win each number and the others try the next one.
+SEQ_ATTEMPTS = 50
+
+
 def add_message(
-    session: Any,
+    session: Session,
     conversation_id: str,
     *,
     role: str,
@@ -123,23 +138,37 @@ def add_message(
     meta: dict[str, Any] | None,
     at: datetime | None = None,
 ) -> StoredMessage:
-    """Append a message inside a caller's transaction (the queue delivers replies this way)."""
+    """Append a message inside a caller's transaction (the queue delivers replies this way).
+
+    Each attempt runs in a savepoint, so losing the race for a seq rolls back only the insert,
+    never the caller's transaction."""
     if session.get(ConversationRow, conversation_id) is None:
         raise NotFoundError(f"conversation {conversation_id} not found")
-    last = session.scalar(
-        select(func.max(MessageRow.seq)).where(MessageRow.conversation_id == conversation_id)
-    )
-    row = MessageRow(
-        conversation_id=conversation_id,
-        seq=(last or 0) + 1,
-        role=role,
-        text=text,
-        meta=meta or {},
-        created_at=at or utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return to_message(row)
+    created_at = at or utcnow()
+    for attempt in range(SEQ_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                last = session.scalar(
+                    select(func.max(MessageRow.seq)).where(
+                        MessageRow.conversation_id == conversation_id
+                    )
+                )
+                row = MessageRow(
+                    conversation_id=conversation_id,
+                    seq=(last or 0) + 1,
+                    role=role,
+                    text=text,
+                    meta=meta or {},
+                    created_at=created_at,
+                )
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            if attempt == SEQ_ATTEMPTS - 1:
+                raise
+            continue
+        return to_message(row)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def to_message(row: MessageRow) -> StoredMessage:

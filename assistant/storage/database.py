@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from assistant.storage.console_sessions import ConsoleSessionStore
 from assistant.storage.conversations import ConversationStore
 from assistant.storage.engine import Sessions, make_engine
 from assistant.storage.escalations import EscalationStore
@@ -39,6 +40,7 @@ class Database:
         self.conversations = ConversationStore(self.sessions)
         self.escalations = EscalationStore(self.sessions)
         self.keys = KeyStore(self.sessions)
+        self.console_sessions = ConsoleSessionStore(self.sessions)
         self.experiments = ExperimentStore(self.sessions)
         self.quality = QualityStore(self.sessions)
 

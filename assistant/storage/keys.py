@@ -8,10 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from assistant.storage.engine import Sessions
-from assistant.storage.tables import ApiKeyRow, utcnow
+from assistant.storage.tables import ApiKeyRow, ConsoleSessionRow, utcnow
 from core.errors import ConflictError, NotFoundError
 
 KEY_PREFIX = "tth_"
@@ -75,9 +75,21 @@ class KeyStore:
                 return None
             return _key(row)
 
-    def revoke(self, key_id_or_name: str) -> list[ApiKey]:
-        """Revoke one key by id, or every active key of a name. Returns what was revoked."""
+    def revoke(self, key_id_or_name: str, *, by_key_id: str | None = None) -> list[ApiKey]:
+        """Revoke one key by id, or every active key of a name, and end their console sessions.
+        Returns what was revoked.
+
+        Refused (ConflictError) when it would revoke ``by_key_id``, the caller's own key, or
+        leave no active admin key: nobody could then make or revoke keys but the command line.
+        """
         with self._db.session() as session:
+            # Lock the active admin keys first (PostgreSQL), so two admins revoking each other
+            # at once cannot both win; SQLite serialises the writers anyway.
+            session.scalars(
+                select(ApiKeyRow.id)
+                .where(ApiKeyRow.role == Role.ADMIN, ApiKeyRow.revoked_at.is_(None))
+                .with_for_update()
+            ).all()
             rows = session.scalars(
                 select(ApiKeyRow).where(
                     (ApiKeyRow.id == key_id_or_name) | (ApiKeyRow.name == key_id_or_name),
@@ -86,9 +98,33 @@ class KeyStore:
             ).all()
             if not rows:
                 raise NotFoundError(f"no active key with id or name {key_id_or_name!r}")
+            if by_key_id is not None and any(r.id == by_key_id for r in rows):
+                raise ConflictError(
+                    "a key cannot revoke itself: revoke it with another admin key or the CLI"
+                )
             now = utcnow()
             for row in rows:
                 row.revoked_at = now
+            session.flush()
+            if any(r.role == Role.ADMIN for r in rows):
+                admins_left = session.scalar(
+                    select(func.count())
+                    .select_from(ApiKeyRow)
+                    .where(ApiKeyRow.role == Role.ADMIN, ApiKeyRow.revoked_at.is_(None))
+                )
+                if not admins_left:
+                    raise ConflictError(
+                        "that would revoke the last active admin key; make another admin key "
+                        "first (tether keys create NAME --role admin)"
+                    )
+            session.execute(
+                update(ConsoleSessionRow)
+                .where(
+                    ConsoleSessionRow.key_id.in_([r.id for r in rows]),
+                    ConsoleSessionRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
             return [_key(r) for r in rows]
 
     def all(self, *, include_revoked: bool = False) -> list[ApiKey]:

@@ -49,8 +49,11 @@ class ConversationRow(Base):
     __tablename__ = "conversations"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_ref: Mapped[str | None] = mapped_column(String(200))
-    # The principal of the customer key that opened it; None when opened by staff.
+    # The name of the customer key that opened it (for people to read); None when opened by
+    # staff. Access is checked by ``owner_key_id``: a second key made with the same name does
+    # not read the first one's conversations.
     owner: Mapped[str | None] = mapped_column(String(100), index=True)
+    owner_key_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -58,12 +61,17 @@ class MessageRow(Base):
     __tablename__ = "messages"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
-    # Monotonic within the database: orders messages written in the same clock tick.
+    # 1, 2, 3... within the conversation (unique: two messages written at once cannot share
+    # one); orders messages written in the same clock tick.
     seq: Mapped[int] = mapped_column(Integer, default=0)
     role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (
+        Index("ux_messages_conversation_seq", "conversation_id", "seq", unique=True),
+    )
 
 
 class EscalationRow(Base):
@@ -120,6 +128,19 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConsoleSessionRow(Base):
+    """A console login: the cookie holds a random token, stored here only as its SHA-256. It
+    ends at ``expires_at``, at logout (``revoked_at``), and when its key is revoked."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 

@@ -10,22 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigurationError, LLMError
 from core.llm.base import ChatMessage, ChatModel, Completion, TextSink, normalise_options
+from core.llm.prefixes import Prefixes
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
 
-# Model states kept for prefix reuse: a few prompts' worth (a state is ~6 MB per 200 tokens).
-_CACHE_BYTES = 256 << 20
-
-
 class LlamaCppModel(ChatModel):
     """In-process llama.cpp. One call at a time: a llama.cpp context is not thread-safe.
 
-    With ``prefix_cache``, the model's state after each call is kept in memory (llama-cpp's
-    ``LlamaRAMCache``), and a call whose prompt starts like an earlier one's (the same system
-    prompt) resumes from that state: only the rest of the prompt is read again. The answer and
-    the judge prompts alternate, so without it every call reads its constant prefix anew."""
+    With ``prefix_cache``, the model's state after each call is kept (core/llm/prefixes.py), and a
+    call whose prompt starts like an earlier one's (the same system prompt) resumes from that
+    state: only the rest of the prompt is read again."""
 
     def __init__(
         self, llama: Llama, *, name: str, seed: int = 0, prefix_cache: bool = False
@@ -73,11 +69,9 @@ class LlamaCppModel(ChatModel):
 
     def use_prefix_cache(self, on: bool) -> None:
         """Keep (or stop keeping) states for prefix reuse; the states kept so far are dropped."""
-        from llama_cpp.llama_cache import LlamaRAMCache
-
         with self._lock:
             self.prefix_cache = on
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=_CACHE_BYTES) if on else None)
+            self._prefixes = Prefixes()
 
     def speed(self, *, prompt_tokens: int, decode_tokens: int) -> dict[str, float]:
         """The machine's speed for this model: prompt tokens read and tokens generated per
@@ -103,31 +97,25 @@ class LlamaCppModel(ChatModel):
             "decode_tokens_per_s": round(generated / written, 1),
         }
 
+    def _tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The prompt's tokens, as the model's own chat template writes them."""
+        prompt = self._formatter(messages=[m.model_dump() for m in messages]).prompt
+        return list(self._llama.tokenize(prompt.encode(), add_bos=False, special=True))
+
     def _read(self, tokens: list[int]) -> None:
         """Bring the context to the end of ``tokens``, reading only what it does not already
-        hold: the longest prefix shared with the context, or with a cached state, is kept (the
-        last token is always read again, for its logits). The caller holds the lock."""
-        from llama_cpp import Llama
-
+        hold (with the prefix cache: or a saved state holds); the last token is always read
+        again, for its logits. The caller holds the lock."""
         llama = self._llama
-        held = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
-        if self.prefix_cache and llama.cache is not None:
-            try:
-                state = llama.cache[tokens]
-            except KeyError:
-                state = None
-            if state is not None and (
-                Llama.longest_token_prefix(state.input_ids.tolist(), tokens) > held
-            ):
-                llama.load_state(state)
-                held = Llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
-        if not self.prefix_cache:
+        if self.prefix_cache:
+            held = self._prefixes.resume(llama, tokens)
+        else:
             llama.reset()  # type: ignore[no-untyped-call]
             held = 0
         llama.n_tokens = min(held, len(tokens) - 1)
         llama.eval(tokens[llama.n_tokens :])
-        if self.prefix_cache and llama.cache is not None:
-            llama.cache[tokens] = llama.save_state()
+        if self.prefix_cache:
+            self._prefixes.keep(llama)
 
     @cached_property
     def _formatter(self) -> Any:
@@ -163,8 +151,7 @@ class LlamaCppModel(ChatModel):
         import numpy as np
 
         try:
-            prompt = self._formatter(messages=[m.model_dump() for m in messages]).prompt
-            tokens = self._llama.tokenize(prompt.encode(), add_bos=False, special=True)
+            tokens = self._tokens(messages)
             with self._lock:
                 self._read(tokens)
                 logits = np.ctypeslib.as_array(
@@ -197,7 +184,10 @@ class LlamaCppModel(ChatModel):
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
         try:
+            tokens = self._tokens(messages) if self.prefix_cache else []
             with self._lock:
+                if tokens:
+                    self._prefixes.resume(self._llama, tokens)
                 out: Any = self._llama.create_chat_completion(
                     messages=[m.model_dump() for m in messages],  # type: ignore[misc]
                     temperature=0.0,
@@ -207,7 +197,11 @@ class LlamaCppModel(ChatModel):
                     **kwargs,
                 )
                 if on_text is not None:
-                    return self._streamed(out, on_text)
+                    out = self._streamed(out, on_text)
+                if self.prefix_cache:
+                    self._prefixes.keep(self._llama)
+                if isinstance(out, Completion):
+                    return out
         except LLMError:
             raise
         except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError

@@ -291,3 +291,34 @@ def test_a_judge_without_the_conversation_sees_the_question_a_yes_or_no_answers(
     (prompt,) = [m.content for m in model.calls[0] if m.role == "user"]
     assert f"QUESTION THE REPLY ANSWERS (context only, not evidence): {shown}\n" in prompt
     assert "My friend signed up" not in prompt  # the conversation itself is not shown
+
+
+MISSING_ITEM = "My order was delivered {} ago and the fries were missing. Can I still get a refund?"
+
+
+def test_a_yes_that_a_condition_refuses_escalates_at_tier_1_without_the_judge() -> None:
+    model = FakeChatModel()  # nothing queued: asking the judge would fail the check
+    turns = [("customer", MISSING_ITEM.format("10 days"))]
+    verdict = check("Yes, open Orders and tap Get Help.", model, turns=turns)
+    assert (verdict.outcome, verdict.reasons, verdict.tier) == (
+        "escalate",
+        [ReasonCode.CONTRADICTS_CONDITION],
+        1,
+    )
+    assert "'within 7 days' does not hold for the customer's '10 days'" in verdict.detail
+    assert verdict.codes == ["contradicts_condition"]
+    assert model.calls == []
+
+
+def test_a_yes_that_meets_the_condition_still_goes_to_the_judge() -> None:
+    model = FakeChatModel().enqueue("Yes")
+    turns = [("customer", MISSING_ITEM.format("3 days"))]
+    verdict = check("Yes, refunds must be requested within 7 days of delivery.", model, turns=turns)
+    assert (verdict.outcome, verdict.tier, verdict.reasons, len(model.calls)) == ("pass", 2, [], 1)
+
+
+def test_a_no_is_left_to_the_judge_even_when_the_condition_refuses() -> None:
+    model = FakeChatModel().enqueue("Yes")
+    turns = [("customer", MISSING_ITEM.format("10 days"))]
+    verdict = check("No, refunds must be requested within 7 days of delivery.", model, turns=turns)
+    assert (verdict.outcome, verdict.tier, len(model.calls)) == ("pass", 2, 1)

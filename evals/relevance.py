@@ -1,0 +1,138 @@
+"""The relevance check on answers a benchmark run showed: how many wrong answers it withholds and
+how many right ones it blocks, at each threshold (``python -m evals.relevance RUN.json``).
+
+A run (``tether bench run ../shared/data/emanual --split dev ...``) keeps each shown answer but
+not the evidence it was checked against; that evidence is rebuilt here with the same stages
+(retrieve, focus) and tier 1's best window per sentence. Whether an answer is right is decided
+against the reference answer (:func:`right`; its definition is calibrated on hand labels, see
+evals/RELEVANCE_NOTES.md). Tune on the dev split, report on the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.pipeline import stages
+from assistant.settings import Settings
+from assistant.wiring import build_classifier, build_embedder
+from core.cases import load_cases
+from core.conversation import Turn
+from evals.bench.runner import CaseResult, load_run
+from evals.report import table
+from evals.retrieval import dataset_articles
+from guardrails.calibration import load_calibration
+from guardrails.relevance import Relevance, relevance
+from guardrails.tier1 import check_support
+from knowledge_base.ingest import ingest
+from knowledge_base.search import HybridSearcher
+from knowledge_base.store import InMemoryStore
+
+# An answer is right when the judge scores its accuracy 4 or 5 of 5 against the reference, or,
+# where the judge gave no score, when it is close to the reference (calibrated on hand labels).
+RIGHT_JUDGE = 0.75
+RIGHT_SIMILARITY = 0.75
+
+
+def right(result: CaseResult) -> bool:
+    accuracy = result.metrics.get("judge_accuracy")
+    if accuracy is not None:
+        return accuracy >= RIGHT_JUDGE
+    similarity = result.metrics.get("answer_similarity")
+    return similarity is not None and similarity >= RIGHT_SIMILARITY
+
+
+def measured(run_path: Path, settings: Settings) -> list[tuple[CaseResult, Relevance]]:
+    """Each shown answer of the run with its relevance, on evidence rebuilt as the run had it."""
+    run = load_run(run_path)
+    folder = Path(run.config.dataset)
+    cases = {c.id: c for c in load_cases(folder / "questions.jsonl")}
+    overrides = {
+        k: v
+        for k, v in run.config.settings.items()
+        if k
+        in (
+            "retrieval_k",
+            "max_sections",
+            "min_retrieval_score",
+            "evidence",
+            "evidence_sentences",
+            "filter_confidence",
+        )
+    }
+    config = settings.updated(overrides)
+    embedder = build_embedder()
+    store = InMemoryStore()
+    ingest(dataset_articles(folder), store=store, embedder=embedder, progress=False)
+    searcher = HybridSearcher(store, embedder)
+    classifier = build_classifier(settings, embedder)
+    calibration = load_calibration()
+    out = []
+    for result in run.cases:
+        if not result.outcome.answered:
+            continue
+        query = result.outcome.core_issue
+        found = stages.retrieve(query, classifier.classify(query), searcher, config)
+        passages = stages.evidence(
+            found if isinstance(found, list) else [], query, embedder, config
+        )
+        turns = [Turn(role="customer", text=t.text) for t in cases[result.id].turns]
+        tier1 = check_support(
+            result.outcome.answer,
+            passages,
+            embedder=embedder,
+            threshold=calibration.similarity,
+            window=calibration.window,
+            conversation=[t.text for t in turns],
+        )
+        windows = [f.evidence for f in tier1.findings if f.evidence]
+        out.append((result, relevance(query, result.outcome.answer, windows)))
+    return out
+
+
+def sweep(rows: Sequence[tuple[CaseResult, Relevance]]) -> list[dict[str, float]]:
+    """For each coverage threshold (with and without the action check): the share of wrong
+    answers withheld and of right answers blocked."""
+    wrong = [r for r in rows if not right(r[0])]
+    good = [r for r in rows if right(r[0])]
+    table_rows = []
+    for use_action in (False, True):
+        for threshold in [x / 20 for x in range(0, 17)]:
+
+            def blocks(
+                item: tuple[CaseResult, Relevance], t: float = threshold, act: bool = use_action
+            ) -> bool:
+                return item[1].coverage < t or (act and item[1].action_conflict)
+
+            table_rows.append(
+                {
+                    "threshold": threshold,
+                    "action": float(use_action),
+                    "wrong_withheld": sum(map(blocks, wrong)) / max(len(wrong), 1),
+                    "right_blocked": sum(map(blocks, good)) / max(len(good), 1),
+                }
+            )
+    return table_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run", type=Path)
+    args = parser.parse_args()
+    rows = measured(args.run, Settings())
+    results = sweep(rows)
+    print(f"{len(rows)} shown answers: {sum(right(r) for r, _ in rows)} right by the definition")
+    print(
+        table(
+            "Relevance check: wrong answers withheld vs right answers blocked",
+            [[round(v, 3) for v in r.values()] for r in results],
+            list(results[0].keys()),
+        )
+    )
+    print(json.dumps({"answers": len(rows), "sweep": results}))
+
+
+if __name__ == "__main__":
+    main()
