@@ -19,7 +19,7 @@ from assistant.pipeline.settings import PipelineSettings
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.workers import MessageWorkers
-from core.embeddings import Embedder, MiniLMEmbedder
+from core.embeddings import CachingEmbedder, Embedder, MiniLMEmbedder
 from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel, LazyModel
 from core.llm.queue import QueuedModel
@@ -52,10 +52,15 @@ class Services:
         }
 
 
+# Texts whose vectors are kept: the knowledge base's chunks and sentences, recent questions.
+EMBEDDING_CACHE_ITEMS = 100_000
+
+
 @cache
 def build_embedder() -> Embedder:
-    """The packaged MiniLM, loaded once per process (it holds 0.7 GB)."""
-    return MiniLMEmbedder()
+    """The packaged MiniLM, loaded once per process (it holds 0.7 GB), remembering the vectors
+    of the texts it has embedded: tier 1 holds every answer against the same passage windows."""
+    return CachingEmbedder(MiniLMEmbedder(), max_items=EMBEDDING_CACHE_ITEMS)
 
 
 def build_model(settings: Settings) -> ChatModel:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -87,3 +89,34 @@ class HashingEmbedder(Embedder):
             if norm > 0:
                 out[row] /= norm
         return out
+
+
+class CachingEmbedder(Embedder):
+    """Remembers the vectors of the texts it has embedded (the most recent ``max_items``), so that
+    a text seen again (a passage sentence checked against every answer, the query classified
+    and then searched) is embedded once. Safe to share between threads."""
+
+    def __init__(self, inner: Embedder, *, max_items: int | None = None) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.name = inner.name
+        self._max = max_items
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.inner.embed_batch([])
+        with self._lock:
+            new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if new:
+            vectors = self.inner.embed_batch(new)
+            with self._lock:
+                self._vectors.update(zip(new, vectors, strict=True))
+        with self._lock:
+            rows = [self._vectors[t] for t in texts]
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while self._max is not None and len(self._vectors) > self._max:
+                self._vectors.popitem(last=False)
+        return np.stack(rows)

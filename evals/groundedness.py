@@ -35,7 +35,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from core.conversation import SPEAKERS, Turn, transcript
-from core.embeddings import Embedder, Vectors
+from core.embeddings import CachingEmbedder, Embedder
 from core.errors import ConfigurationError, LLMError
 from core.llm.base import ChatModel
 from core.prompts import Prompt
@@ -76,22 +76,6 @@ def load_cases(path: Path) -> list[Case]:
         )
         for row in rows
     ]
-
-
-class CachedEmbedder(Embedder):
-    """Remembers every text's vector, so that sweeping thresholds embeds each text once."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
-        self._cache: dict[str, Vectors] = {}
-        self.dim = inner.dim
-        self.name = inner.name
-
-    def embed_batch(self, texts: Sequence[str]) -> Vectors:
-        new = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if new:
-            self._cache.update(zip(new, self._inner.embed_batch(new), strict=True))
-        return np.stack([self._cache[t] for t in texts]) if texts else self._inner.embed_batch([])
 
 
 def _passage(knowledge: str) -> Passage:
@@ -292,7 +276,7 @@ def calibrate(
     """Every threshold tuned for balanced accuracy on ``path``, the judge reaching at most
     ``max_tier2`` of its cases; ties go to fewer judge calls, then to lower thresholds."""
     cases = load_cases(path)
-    cached = CachedEmbedder(embedder)
+    cached = CachingEmbedder(embedder)
     measured = [
         _measure(case, cached, model, window=window, grounding_prompt=grounding_prompt)
         for case in tqdm(cases, desc=f"{path.stem} signals", disable=not progress)
@@ -387,7 +371,7 @@ def _tier1_flag(
 
 def ablation(dev: Path, held_out: Sequence[Path], embedder: Embedder) -> list[dict[str, object]]:
     """Each tier-1 change alone, thresholds tuned on ``dev``, balanced accuracy on every file."""
-    cached = CachedEmbedder(embedder)
+    cached = CachingEmbedder(embedder)
     files = [dev, *held_out]
     measured = {
         (path, window): [_measure(c, cached, None, window=window) for c in load_cases(path)]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 from core.prompts.ask import Asked, ask
+from guardrails.output import strip_markup
 from knowledge_base.articles import Passage, format_passages
 
 CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
@@ -105,7 +106,7 @@ def parse_draft(text: str, allowed_ids: Sequence[str], *, json: bool = True) -> 
     cited = [*draft.citations, *CITATION.findall(draft.answer)]
     citations = list(dict.fromkeys(c.strip("[] ") for c in cited if c.strip("[] ") in allowed))
     return draft.model_copy(
-        update={"answer": strip_citations(draft.answer), "citations": citations}
+        update={"answer": strip_citations(strip_markup(draft.answer)), "citations": citations}
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from assistant.pipeline.answer import CITATION, answer_text
 from assistant.pipeline.reply import Citation
+from guardrails.output import strip_markup
 from guardrails.sentences import split_sentences
 from guardrails.tier1 import attach_bare_replies
 
@@ -95,7 +96,7 @@ class SentenceGate:
 
     def feed(self, piece: str) -> None:
         self._raw += piece
-        complete = cited_sentences(answer_text(self._raw))[:-1]  # the last may go on
+        complete = cited_sentences(strip_markup(answer_text(self._raw)))[:-1]  # the last goes on
         for text, ids in complete[self._offered :]:
             self._offer(text, ids)
         self._offered = max(self._offered, len(complete))
@@ -107,7 +108,7 @@ class SentenceGate:
         if not passed:
             self.held = True
             return
-        raw = answer_text(self._raw) if self._raw else answer
+        raw = strip_markup(answer_text(self._raw)) if self._raw else answer
         for text, ids in cited_sentences(raw)[len(self.shown) :]:
             self._emit(text, ids)
 

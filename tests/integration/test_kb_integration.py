@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from assistant.settings import SAMPLE_KB
-from core.embeddings import Embedder, MiniLMEmbedder, Vectors
+from core.embeddings import CachingEmbedder, MiniLMEmbedder
 from knowledge_base.articles import Article, load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -18,23 +17,6 @@ from knowledge_base.store import ChromaStore
 from tests.integration.conftest import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.integration
-
-
-class CachingEmbedder(Embedder):
-    """Embeds each distinct text once (the tests share it) and counts every text asked for."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner, self.dim, self.name = inner, inner.dim, inner.name
-        self.cache: dict[str, Vectors] = {}
-        self.requested = 0
-
-    def embed_batch(self, texts: Sequence[str]) -> Vectors:
-        self.requested += len(texts)
-        new = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if new:
-            self.cache.update(zip(new, self.inner.embed_batch(new), strict=True))
-        rows = [self.cache[t] for t in texts]
-        return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
