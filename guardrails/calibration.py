@@ -29,6 +29,11 @@ class Calibration(BaseModel):
     coverage_floor: float = Field(ge=0.0, le=1.0)
     judge: float = Field(ge=0.0, le=1.0)
     window: int = Field(default=2, ge=1)
+    # Relevance (guardrails/relevance.py): an answer sharing less than this of the question's
+    # content words with its evidence is about something else (0: off); ``relevance_action``
+    # also fails one that names only the opposite of the action asked for.
+    relevance_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+    relevance_action: bool = False
     # The cosine-only baseline's threshold, tuned on the same data (for the evaluation only).
     baseline_similarity: float = Field(default=0.688, ge=-1.0, le=1.0)
     calibrated_on: str = ""

@@ -20,6 +20,8 @@ from guardrails.conditions import ConditionFinding, check_conditions
 from guardrails.decision import JudgeSignal, Signals, decide, judge_needed
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
+from guardrails.output import unsourced_contacts
+from guardrails.relevance import relevance
 from guardrails.tier1 import check_support, evidence_text
 from guardrails.verdict import ReasonCode, SentenceFinding, Tier1Result, Verdict
 from knowledge_base.articles import Passage
@@ -65,13 +67,20 @@ def measure(
     passages: Sequence[Passage],
     customer: Sequence[str],
     compliance: Sequence[ComplianceFinding] = (),
+    *,
+    answer: str = "",
+    question: str = "",
 ) -> Signals:
-    """Tier 1's signals for :func:`decide` (the judge's come later, if it is needed)."""
+    """Tier 1's signals for :func:`decide` (the judge's come later, if it is needed); the
+    relevance signal needs the ``question`` the ``answer`` replies to."""
+    windows = [f.evidence for f in tier1.findings if f.evidence]
     return Signals(
         findings=tier1.findings,
         compliance=list(compliance),
         unsupported_quantities=unsupported_quantities(tier1.findings, passages, customer),
         conditions=condition_findings(tier1.findings, passages, customer),
+        unsourced_contacts=unsourced_contacts(answer, [evidence_text(p) for p in passages]),
+        relevance=relevance(question, answer, windows) if question.strip() else None,
     )
 
 
@@ -132,6 +141,7 @@ def _tier1(
     conversation: Sequence[Turn],
     calibration: Calibration,
     policy: CompliancePolicy | None,
+    question: str,
 ) -> tuple[Tier1Result, Signals]:
     customer = customer_words(conversation)
     tier1 = check_support(
@@ -143,7 +153,9 @@ def _tier1(
         window=calibration.window,
         conversation=customer,
     )
-    return tier1, measure(tier1, passages, customer, policy.check(answer) if policy else [])
+    findings = policy.check(answer) if policy else []
+    signals = measure(tier1, passages, customer, findings, answer=answer, question=question)
+    return tier1, signals
 
 
 def passes_tier1(
@@ -154,12 +166,13 @@ def passes_tier1(
     conversation: Sequence[Turn],
     calibration: Calibration,
     policy: CompliancePolicy | None = None,
+    question: str = "",
 ) -> bool:
     """Whether tier 1 alone passes ``text`` (a sentence of an answer as it streams): the check
     :func:`check_answer` makes before it would ask a judge, and nothing is asked here."""
     if not passages:
         return False
-    _, signals = _tier1(text, passages, embedder, conversation, calibration, policy)
+    _, signals = _tier1(text, passages, embedder, conversation, calibration, policy, question)
     verdict = decide(signals, calibration)
     return verdict.passed and verdict.tier == 1
 
@@ -175,6 +188,7 @@ def check_answer(
     judge_prompt: Prompt,
     grounding_prompt: Prompt,
     policy: CompliancePolicy | None = None,
+    question: str = "",
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
 
@@ -205,6 +219,11 @@ def check_answer(
     A judge that fails (outage, or no verdict after its one retry) escalates at tier 2 with
     ``LLM_ERROR``, or ``MALFORMED_OUTPUT`` when the judge answered but not with a verdict.
 
+    * A link, e-mail address or phone number that no passage gives escalates
+      ``UNSOURCED_CONTACT`` at tier 1 (guardrails/output.py); with a ``question`` (the core
+      issue) and a relevance threshold calibrated, an answer about something else escalates
+      ``OFF_QUESTION`` at tier 1 (guardrails/relevance.py).
+
     A passing tier-2 verdict keeps the tier-1 flagged findings and the judge's verdict for the
     record. The customer's turns of ``conversation`` count as evidence for sentences that
     restate them.
@@ -213,7 +232,7 @@ def check_answer(
         return Verdict.escalate(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
-    tier1, signals = _tier1(answer, passages, embedder, conversation, calibration, policy)
+    tier1, signals = _tier1(answer, passages, embedder, conversation, calibration, policy, question)
     if judge_needed(signals, calibration):
         judged = ask_judge(
             judge_model,

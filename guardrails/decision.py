@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from guardrails.calibration import Calibration
 from guardrails.compliance import ComplianceFinding
 from guardrails.conditions import ConditionFinding, contradictions
+from guardrails.relevance import Relevance
 from guardrails.verdict import JudgeVerdict, ReasonCode, SentenceFinding, Verdict
 
 
@@ -41,6 +42,10 @@ class Signals(BaseModel):
     # Each condition of the passages held against the customer's quantities, for every sentence
     # that says yes or no to the customer (guardrails/conditions.py).
     conditions: list[ConditionFinding] = Field(default_factory=list)
+    # Links, e-mail addresses and phone numbers of the answer that no passage gives.
+    unsourced_contacts: list[str] = Field(default_factory=list)
+    # How well the answer and its evidence match the question (None: no question was given).
+    relevance: Relevance | None = None
     judge: JudgeSignal | None = None
 
 
@@ -86,20 +91,43 @@ def _hard_fail(signals: Signals, weak: Sequence[SentenceFinding], floor: float) 
     return ""
 
 
-def _contradiction(signals: Signals) -> str:
-    """Why the answer's yes contradicts a condition for the customer, or "" when it does not."""
+def _refusal(signals: Signals, calibration: Calibration) -> tuple[ReasonCode, str] | None:
+    """Why tier 1 refuses the answer whatever its sentences' support: its yes contradicts a
+    condition for the customer, it gives a contact no passage gives, or it is about something
+    other than the question."""
     refused = contradictions(signals.conditions)
-    if not refused:
-        return ""
-    return "condition check: the answer tells the customer yes, but " + "; ".join(
-        f.describe() for f in refused
-    )
+    if refused:
+        conditions = "; ".join(f.describe() for f in refused)
+        detail = f"condition check: the answer tells the customer yes, but {conditions}"
+        return ReasonCode.CONTRADICTS_CONDITION, detail
+    if signals.unsourced_contacts:
+        contacts = ", ".join(signals.unsourced_contacts)
+        return ReasonCode.UNSOURCED_CONTACT, f"contact check: {contacts} in no passage"
+    return _off_question(signals.relevance, calibration)
+
+
+def _off_question(
+    relevance: Relevance | None, calibration: Calibration
+) -> tuple[ReasonCode, str] | None:
+    if relevance is None:
+        return None
+    if relevance.coverage < calibration.relevance_coverage:
+        missing = ", ".join(relevance.missing)
+        detail = (
+            f"relevance check: {relevance.coverage:.0%} of the question's words in the answer and"
+            f" its evidence (below {calibration.relevance_coverage:.0%}; missing {missing})"
+        )
+        return ReasonCode.OFF_QUESTION, detail
+    if calibration.relevance_action and relevance.action_conflict:
+        detail = f"relevance check: the question asks to {relevance.asked_action}, the answer not"
+        return ReasonCode.OFF_QUESTION, detail
+    return None
 
 
 def judge_needed(signals: Signals, calibration: Calibration) -> bool:
     """Whether tier 1 leaves the answer to a judge: something is flagged, and not so badly that
     tier 1 fails it on its own."""
-    if _contradiction(signals):
+    if _refusal(signals, calibration):
         return False
     weak = flagged(signals, calibration)
     if not weak and not signals.compliance:
@@ -109,18 +137,20 @@ def judge_needed(signals: Signals, calibration: Calibration) -> bool:
 
 def decide(signals: Signals, calibration: Calibration) -> Verdict:
     """Fail at tier 1 when the answer's yes contradicts a condition for the customer's own
-    quantity; pass at tier 1 when nothing is flagged; fail at tier 1 on an unsupported quantity
-    or a claim below the coverage floor; otherwise the judge's signal decides at tier 2."""
+    quantity, gives a contact no passage gives, or is about something else; pass at tier 1 when
+    nothing is flagged; fail at tier 1 on an unsupported quantity or a claim below the coverage
+    floor; otherwise the judge's signal decides at tier 2."""
     weak = flagged(signals, calibration)
-    contradiction = _contradiction(signals)
-    if contradiction:
+    refusal = _refusal(signals, calibration)
+    if refusal is not None:
+        code, detail = refusal
         return Verdict(
             outcome="escalate",
-            reasons=[ReasonCode.CONTRADICTS_CONDITION],
+            reasons=[code],
             tier=1,
             flagged=weak,
             compliance=signals.compliance,
-            detail=contradiction,
+            detail=detail,
         )
     if not weak and not signals.compliance:
         return Verdict(outcome="pass", tier=1)

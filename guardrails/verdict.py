@@ -16,6 +16,8 @@ class ReasonCode(StrEnum):
     # A yes to the customer that a condition of the evidence refuses for the customer's own
     # quantity ("Yes, you get the fee back" when 12 minutes late is not "more than 20").
     CONTRADICTS_CONDITION = "contradicts_condition"
+    UNSOURCED_CONTACT = "unsourced_contact"
+    OFF_QUESTION = "off_question"
     INCOHERENT = "incoherent"
     NON_COMPLIANT = "non_compliant"
     UNKNOWN_ISSUE = "unknown_issue"

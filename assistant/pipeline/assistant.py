@@ -163,6 +163,7 @@ class Assistant:
                 conversation=work.turns,
                 calibration=guards.calibration,
                 policy=guards.policy,
+                question=work.core_issue,
             )
 
         titles = {p.article_id: p.chunk.title for p in work.passages}

@@ -237,6 +237,7 @@ def check(
         judge_prompt=guards.judge_prompt,
         grounding_prompt=guards.grounding_prompt,
         policy=guards.policy,
+        question=work.core_issue,
     )
 
 
