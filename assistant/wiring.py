@@ -4,6 +4,8 @@ build :class:`Services` from fakes with :func:`assemble`."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -15,16 +17,20 @@ from assistant.experiments.config import load_experiments
 from assistant.experiments.router import ExperimentRouter
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.classify import IssueClassifier, load_taxonomy
+from assistant.pipeline.focus import warm
 from assistant.pipeline.settings import PipelineSettings
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.workers import MessageWorkers
 from core.embeddings import CachingEmbedder, Embedder, MiniLMEmbedder
+from core.errors import TetherError
 from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel, LazyModel
 from core.llm.queue import QueuedModel
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +49,24 @@ class Services:
 
     def __post_init__(self) -> None:
         self.workers = MessageWorkers(self.chat, workers=self.message_workers)
+
+    def warm(self) -> threading.Thread:
+        """Embed the knowledge base's sentences and windows in the background (the caching
+        embedder keeps them), so the first customers do not wait for it."""
+
+        def run() -> None:
+            searcher = self.assistant.searcher
+            window = self.assistant.guards.calibration.window
+            try:
+                count = warm(searcher.sections(), self.embedder, window=window)
+            except TetherError as exc:  # a store that is down now is retried per message
+                log.warning("warming the embeddings failed", extra={"error": str(exc)})
+                return
+            log.info("embeddings warm", extra={"texts": count})
+
+        thread = threading.Thread(target=run, name="tether-warm", daemon=True)
+        thread.start()
+        return thread
 
     def readiness(self) -> dict[str, bool]:
         return {

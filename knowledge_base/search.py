@@ -173,6 +173,11 @@ class HybridSearcher:
             Passage(chunk=chunks[i], score=fused[i], dense_score=cosines.get(i, 0.0)) for i in top
         ]
 
+    def sections(self) -> list[Passage]:
+        """Every section of the knowledge base as one passage."""
+        chunks = self._lexical().chunks
+        return section_passages([Passage(chunk=c, score=0.0) for c in chunks], chunks)
+
     def widen(self, passages: Sequence[Passage]) -> list[Passage]:
         """``passages`` widened to their whole sections (see :func:`section_passages`)."""
         return section_passages(passages, self._lexical().chunks)

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from core.embeddings import Embedder
-from guardrails.sentences import split_sentences
+from guardrails.sentences import runs, split_sentences
 from knowledge_base.articles import Passage
 
 GAP = " … "
+_WARM_BATCH = 256
 
 
 def focus(
@@ -42,3 +43,15 @@ def _cut(passage: Passage, sentences: list[str], keep: list[int]) -> Passage:
         text += (" " if current == previous + 1 else GAP) + sentences[current]
     chunk = passage.chunk.model_copy(update={"text": text})
     return passage.model_copy(update={"chunk": chunk})
+
+
+def warm(passages: Sequence[Passage], embedder: Embedder, *, window: int) -> int:
+    """Embed every sentence of ``passages`` and every run of up to ``window`` of them (what focus
+    and tier 1 embed), so that a caching embedder has them before the first customer asks;
+    returns how many texts that was."""
+    texts = list(
+        dict.fromkeys(text for p in passages for text in runs(split_sentences(p.text), window))
+    )
+    for start in range(0, len(texts), _WARM_BATCH):
+        embedder.embed_batch(texts[start : start + _WARM_BATCH])
+    return len(texts)
