@@ -31,7 +31,9 @@ class Settings(PipelineSettings, BaseSettings):
     llm_n_ctx: int = 4096
     llm_threads: int = 2
     llm_seed: int = 0
-    llm_timeout_s: float = 180.0
+    # An endpoint that does not answer within this is a failure (one retry), and the message is
+    # handed to a person: seconds, not minutes, for a customer waiting in a chat window.
+    llm_timeout_s: float = Field(default=20.0, gt=0)
     # Embedded model: keep its state after each call and resume from the longest shared prompt
     # prefix (the constant system prompts); the prompt batch; prompt-lookup decoding's draft
     # length (0: off). Measured in `tether eval latency`.
@@ -60,7 +62,12 @@ class Settings(PipelineSettings, BaseSettings):
     # Serving: messages answered at once (each waits for the model in turn), calls that may wait
     # for the model, and how often a streamed reply sends a keep-alive comment.
     message_workers: int = Field(default=4, ge=1, le=64)
+    # Messages answered or waiting for a worker at once; one more is refused with 503 and
+    # Retry-After before anything is stored (assistant/workers.py). Default: 4 per worker.
+    message_capacity: int | None = Field(default=None, ge=1)
     model_queue_depth: int = Field(default=32, ge=1)
+    # How long a model call may wait for its turn before the message is handed to a person.
+    model_wait_s: float = Field(default=60.0, gt=0)
     stream_ping_s: float = Field(default=10.0, gt=0)
 
     # Escalation queue: priority rules and service-level targets (see the file for the format).

@@ -45,10 +45,13 @@ class Services:
     chat: ChatService
     desk: AgentDesk
     message_workers: int = 4
+    message_capacity: int | None = None
     workers: MessageWorkers = field(init=False)
 
     def __post_init__(self) -> None:
-        self.workers = MessageWorkers(self.chat, workers=self.message_workers)
+        self.workers = MessageWorkers(
+            self.chat, workers=self.message_workers, capacity=self.message_capacity
+        )
 
     def warm(self) -> threading.Thread:
         """Embed the knowledge base's sentences and windows in the background (the caching
@@ -189,6 +192,7 @@ def assemble(
         chat=ChatService(database=database, desk=desk, assistant=assistant, router=router),
         desk=desk,
         message_workers=settings.message_workers,
+        message_capacity=settings.message_capacity,
     )
 
 
@@ -196,7 +200,11 @@ def build_services(settings: Settings, *, model: ChatModel | None = None) -> Ser
     """The running product: the model behind its one queue (core/llm/queue.py)."""
     return assemble(
         settings,
-        model=QueuedModel(model or build_model(settings), depth=settings.model_queue_depth),
+        model=QueuedModel(
+            model or build_model(settings),
+            depth=settings.model_queue_depth,
+            wait_s=settings.model_wait_s,
+        ),
         embedder=build_embedder(),
         vector_store=build_store(settings),
         database=Database.connect(settings.resolved_database_url),

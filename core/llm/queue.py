@@ -3,7 +3,10 @@ runs on the model's own thread, so no request thread ever runs the model and the
 flight is bounded (the model does one thing at a time anyway).
 
 A full queue refuses the call at once with :class:`ModelBusyError` (an :class:`LLMError`, so
-the message path escalates rather than hangs); ``depth`` says how many calls may wait.
+the message path escalates rather than hangs); ``depth`` says how many calls may wait, and
+``wait_s`` how long a call may wait for its turn before it gives up the same way (a call the
+model has started is seen through: llama.cpp cannot be stopped mid-reply, and its length is
+bounded by the prompt's ``max_tokens``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ class ModelBusyError(LLMError):
 
 
 class QueuedModel(ChatModel):
-    def __init__(self, inner: ChatModel, *, depth: int) -> None:
+    def __init__(self, inner: ChatModel, *, depth: int, wait_s: float | None = None) -> None:
         self.inner = inner
         self.name = inner.name
+        self._wait_s = wait_s
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._serve, name="tether-model", daemon=True)
         self._thread.start()
@@ -58,7 +62,14 @@ class QueuedModel(ChatModel):
             raise ModelBusyError(
                 f"the model is busy: {self._jobs.maxsize} calls are already waiting"
             ) from exc
-        return result.result()
+        try:
+            return result.result(timeout=self._wait_s)
+        except TimeoutError:
+            if result.cancel():
+                raise ModelBusyError(
+                    f"the model is busy: this call waited {self._wait_s:g} s for its turn"
+                ) from None
+            return result.result()
 
     def complete(
         self,

@@ -61,3 +61,23 @@ def test_a_full_queue_refuses_at_once_and_failures_reach_the_caller() -> None:
     failing = QueuedModel(FakeChatModel(), depth=2)  # nothing queued: the fake raises
     with pytest.raises(Exception, match="no reply queued"):
         failing.complete(ASK)
+
+
+def test_a_call_that_waits_too_long_for_its_turn_gives_up_and_a_running_one_finishes() -> None:
+    release = threading.Event()
+
+    def slow(_: Sequence[ChatMessage]) -> str:
+        release.wait(5)
+        return "done"
+
+    queued = QueuedModel(FakeChatModel(slow), depth=4, wait_s=0.1)
+    running: list[str] = []
+    first = threading.Thread(target=lambda: running.append(queued.complete(ASK).text))
+    first.start()
+    while queued.waiting:
+        time.sleep(0.01)
+    with pytest.raises(ModelBusyError, match=r"waited 0\.1 s"):
+        queued.complete(ASK)  # queued behind the first, and cancelled before it ran
+    release.set()
+    first.join()
+    assert running == ["done"]  # the one the model had started was seen through
