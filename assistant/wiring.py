@@ -19,6 +19,7 @@ from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.classify import IssueClassifier, load_taxonomy
 from assistant.pipeline.focus import warm
 from assistant.pipeline.settings import PipelineSettings
+from assistant.readiness import Readiness
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.workers import MessageWorkers
@@ -47,10 +48,18 @@ class Services:
     message_workers: int = 4
     message_capacity: int | None = None
     workers: MessageWorkers = field(init=False)
+    probes: Readiness = field(init=False)
 
     def __post_init__(self) -> None:
         self.workers = MessageWorkers(
             self.chat, workers=self.message_workers, capacity=self.message_capacity
+        )
+        self.probes = Readiness(
+            {
+                "model": self.model.is_ready,
+                "vector_store": self.vector_store.is_ready,
+                "database": self.database.is_ready,
+            }
         )
 
     def warm(self) -> threading.Thread:
@@ -72,11 +81,8 @@ class Services:
         return thread
 
     def readiness(self) -> dict[str, bool]:
-        return {
-            "model": self.model.is_ready(),
-            "vector_store": self.vector_store.is_ready(),
-            "database": self.database.is_ready(),
-        }
+        """Each component's readiness, within a second even when one of them hangs."""
+        return self.probes.check()
 
 
 # Texts whose vectors are kept: the knowledge base's chunks and sentences, recent questions.
