@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from assistant.api import errors
-from assistant.api.routes import admin, conversations, escalations, health
+from assistant.api import errors, openapi
+from assistant.api.middleware import BodySizeLimit, MethodsAllowed, SecurityHeaders
+from assistant.api.ratelimit import RateLimits
+from assistant.api.routes import admin, conversations, docs, escalations, health
 from assistant.console import live as console_live
 from assistant.console import quality as console_quality
 from assistant.console import routes as console
+from assistant.console.csrf import ConsoleOriginCheck
 from assistant.monitoring.logs import new_trace_id, trace_id
 from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
 from assistant.settings import Settings, get_settings
@@ -27,19 +32,31 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
+            app.state.services.warm()
         yield
 
+    # FastAPI's /docs and /redoc run inline script, which the Content-Security-Policy refuses:
+    # /docs is served without (assistant/api/routes/docs.py); the document is /openapi.json.
     app = FastAPI(
         title="Tether",
         summary="A support assistant whose answers stay tethered to a knowledge base.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.rate_limits = RateLimits(settings)
     app.state.metrics = Metrics(
         queue_counts=lambda: app.state.services.database.escalations.counts()
     )
+
+    # Innermost first: the body cap and the console's origin check run inside the trace
+    # (so their answers are counted), the security headers outside everything.
+    app.add_middleware(ConsoleOriginCheck)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MethodsAllowed, router=app.router)
 
     @app.middleware("http")
     async def trace_and_count(
@@ -61,6 +78,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
 
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(conversations.router)
     app.include_router(escalations.router)
     app.include_router(admin.router)
@@ -73,5 +91,19 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     def home() -> RedirectResponse:
         return RedirectResponse("/console")
 
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            app.openapi_schema = openapi.finish(schema, settings)
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
     return app

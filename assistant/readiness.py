@@ -45,6 +45,10 @@ class Probe:
                 return fresh
             return self._done
 
+    def forget(self) -> None:
+        with self._lock:
+            self._at = float("-inf")
+
     @property
     def result(self) -> bool:
         with self._lock:
@@ -58,6 +62,11 @@ class Readiness:
         self._probes = {name: Probe(check) for name, check in checks.items()}
         self._timeout = timeout
         self._keep_s = keep_s
+
+    def forget(self) -> None:
+        """Drop the kept results: the next check probes again."""
+        for probe in self._probes.values():
+            probe.forget()
 
     def check(self) -> dict[str, bool]:
         """Each component's readiness, within about ``timeout`` seconds in all."""

@@ -53,6 +53,8 @@ def keys_list(
 def keys_revoke(
     key: Annotated[str, typer.Argument(help="A key id, or a name: all its keys")],
 ) -> None:
+    """Revoke keys and end their console sessions. The last active admin key is never revoked
+    (exit 2): make another admin key first."""
     try:
         revoked = database(get_settings()).keys.revoke(key)
     except TetherError as exc:

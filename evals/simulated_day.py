@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from assistant.desk import AgentDesk
-from assistant.escalations.models import NewEscalation
+from assistant.escalations.models import Evidence, NewEscalation
 from assistant.escalations.priority import load_priority_rules
 from assistant.monitoring import dashboard
 from assistant.monitoring.kb_gaps import suggestions
@@ -24,11 +24,13 @@ from assistant.monitoring.quality import METRICS, check_drift, sample_and_judge
 from assistant.settings import Settings
 from assistant.storage import Database
 from assistant.wiring import build_embedder
+from core.conversation import Turn
 from core.embeddings import Embedder
 from core.llm.base import ChatMessage
 from core.llm.fake import FakeChatModel
 from core.prompts import resolve_prompt
 from evals.report import table
+from guardrails.verdict import ReasonCode, Verdict
 
 ISSUES = {
     "payments_and_pay": 0.35,
@@ -114,13 +116,13 @@ def plant_gaps(database: Database, desk: AgentDesk, at: datetime) -> None:
                 NewEscalation(
                     conversation_id=convo.id,
                     message_id=message.id,
-                    reasons=["no_relevant_articles"],
+                    reasons=[ReasonCode.NO_RELEVANT_ARTICLES],
                     tier=0,
                     issue_type="unknown",
                     core_issue=text,
-                    transcript=[{"role": "customer", "text": text}],
-                    verdict={},
-                    evidence={},
+                    transcript=[Turn(role="customer", text=text)],
+                    verdict=Verdict.escalate(ReasonCode.NO_RELEVANT_ARTICLES),
+                    evidence=Evidence(),
                 )
             )
             desk.claim(case.id, "agent-sim")

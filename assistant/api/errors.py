@@ -3,6 +3,7 @@
 NotFoundError        404        AuthenticationError   401 (WWW-Authenticate: Bearer)
 ForbiddenError       403        ConflictError         409
 DatabaseError        503        ConfigurationError    500, naming the setting
+    BusyError            503 with Retry-After: every place for a message is taken
 RateLimitedError     429 (Retry-After, in seconds)
 a malformed request  422, with every field that is wrong
 (a body over TETHER_MAX_BODY_BYTES is 413 before it is read: assistant/api/middleware.py)
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from assistant.api.ratelimit import RateLimitedError
+from assistant.workers import BusyError
 from core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -68,6 +70,15 @@ async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _busy(_: Request, exc: Exception) -> JSONResponse:
+    # Every place for a message is taken: refused before anything was stored, so nothing is
+    # lost; the client is told when to try again.
+    wait = exc.retry_after if isinstance(exc, BusyError) else 5
+    return ErrorResponse(
+        status_code=503, content={"detail": str(exc)}, headers={"Retry-After": str(wait)}
+    )
+
+
 async def _misconfigured(_: Request, exc: Exception) -> JSONResponse:
     # The operator's fault, not the caller's: a server error that says which setting.
     log.error("misconfigured", extra={"error": str(exc)})
@@ -100,4 +111,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(ConfigurationError, _misconfigured)
     app.add_exception_handler(DatabaseError, _database_down)
+    app.add_exception_handler(BusyError, _busy)
     app.add_exception_handler(RequestValidationError, _malformed)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
+from assistant.storage.text import strip_space
+
 
 @dataclass(frozen=True)
 class TextProblem:
@@ -17,14 +19,15 @@ class TextProblem:
 
 
 def check_text(value: str, limit: int, what: str) -> str | TextProblem:
-    """``value`` stripped, or what is wrong with it. The limit counts the text as sent (the
-    OpenAPI document gives it as ``maxLength``)."""
+    """``value`` stripped of white space (as the OpenAPI document's ``\\S`` pattern reads it),
+    or what is wrong with it. The limit counts the text as sent (the document's
+    ``maxLength``)."""
     if len(value) > limit:
         return TextProblem(
             status.HTTP_413_CONTENT_TOO_LARGE,
             f"{what} is {len(value)} characters; the limit is {limit}",
         )
-    text = value.strip()
+    text = strip_space(value)
     if not text:
         return TextProblem(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{what} is empty")
     return text

@@ -89,18 +89,22 @@ class BodySizeLimit:
             )(scope, receive, send)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def allowed_methods(router: Router, scope: Scope) -> set[str]:
-    """Every method some route serves at this path (empty when no route has the path)."""
+    """Every method some route serves at this path (empty when no route has the path): each
+    method is tried the way the router would route it."""
     methods: set[str] = set()
-    probe = {**scope, "method": "GET"}
-    for route in router.routes:
-        match, _ = route.matches(probe)
-        if match == Match.NONE:
-            continue
-        if isinstance(route, Mount):
-            methods |= {"GET", "HEAD"}  # static files
-        else:
-            methods |= set(getattr(route, "methods", None) or ())
+    for method in METHODS:
+        probe = {**scope, "method": method}
+        for route in router.routes:
+            match, _ = route.matches(probe)
+            if match != Match.FULL:
+                continue
+            if not isinstance(route, Mount) or method in ("GET", "HEAD"):  # static files
+                methods.add(method)
+            break
     return methods
 
 

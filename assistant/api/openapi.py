@@ -18,7 +18,10 @@ def _error(description: str, model: str = "ErrorPublic", **headers: str) -> dict
     }
     if headers:
         response["headers"] = {
-            name: {"description": text, "schema": {"type": "integer" if name == "Retry-After" else "string"}}
+            name: {
+                "description": text,
+                "schema": {"type": "integer" if name == "Retry-After" else "string"},
+            }
             for name, text in headers.items()
         }
     return response

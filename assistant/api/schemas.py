@@ -13,9 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from assistant.escalations.models import Evidence, Resolution
+from assistant.storage.text import strip_space
 from core.conversation import Turn
 from guardrails.verdict import Verdict
-
 
 REPLACEMENT = "\ufffd"
 # A text of at least one character that is not white space (documented; the routes check it
@@ -32,9 +32,7 @@ def scrub_text(text: str) -> str:
             pass
         else:
             return text
-    return "".join(
-        REPLACEMENT if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text
-    )
+    return "".join(REPLACEMENT if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def scrub(value: Any) -> Any:
@@ -238,7 +236,7 @@ class KeyCreate(RequestModel):
     @field_validator("name")
     @classmethod
     def _named(cls, name: str) -> str:
-        name = name.strip()
+        name = strip_space(name)
         if not name:
             raise ValueError("the name is only white space")
         return name

@@ -13,9 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import get_app_settings, get_services
 from assistant.api.limits import TextProblem, check_text
+from assistant.api.ratelimit import RateLimitedError, RateLimits
 from assistant.api.streaming import stream_reply
 
-from .routes import current_agent, templates, to_login
+from .csrf import csrf_matches
+from .routes import COOKIE, CsrfField, current_agent, templates, to_login
 
 router = APIRouter(prefix="/console/live", include_in_schema=False)
 
@@ -35,17 +37,33 @@ def live_page(request: Request) -> Response:
 
 @router.post("/{conversation_id}/messages")
 async def live_message(
-    request: Request, conversation_id: str, text: Annotated[str, Form()]
+    request: Request,
+    conversation_id: str,
+    text: Annotated[str, Form()],
+    submitted: CsrfField = "",
 ) -> Response:
-    agent = current_agent(request)
+    agent = await run_in_threadpool(current_agent, request)
     if agent is None:
         return JSONResponse(status_code=401, content={"detail": "log in again"})
+    if not csrf_matches(request.cookies.get(COOKIE, ""), submitted):
+        return JSONResponse(
+            status_code=403, content={"detail": "this page is out of date: reload it"}
+        )
     settings = get_app_settings(request)
     checked = check_text(text, settings.max_message_chars, "the message")
     if isinstance(checked, TextProblem):
         return JSONResponse(status_code=checked.status_code, content={"detail": checked.message})
     services = get_services(request)
     await run_in_threadpool(services.database.conversations.get, conversation_id)
+    limits: RateLimits = request.app.state.rate_limits
+    try:
+        limits.message(conversation_id)
+    except RateLimitedError as exc:
+        return JSONResponse(
+            status_code=429,
+            content={"detail": str(exc)},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     metrics = request.app.state.metrics
     events = stream_reply(services, conversation_id, checked, metrics)
     return EventSourceResponse(events, ping=settings.stream_ping_s)

@@ -6,11 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from assistant.api.deps import get_app_settings, get_services
-from assistant.console.routes import current_agent, see_other, templates, to_login
+from assistant.console.routes import (
+    CsrfField,
+    acting_agent,
+    current_agent,
+    see_other,
+    templates,
+    to_login,
+)
 from assistant.escalations.models import QueueFilter, Status
 from assistant.monitoring import dashboard
 from assistant.monitoring.kb_gaps import accept_article, suggestions
@@ -20,10 +27,11 @@ from assistant.storage.tables import utcnow
 from core.errors import ConfigurationError, ConflictError, NotFoundError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+Days = Annotated[int, Query(ge=1, le=3650)]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_page(request: Request, days: int = 14) -> Response:
+def dashboard_page(request: Request, days: Days = 14) -> Response:
     agent = current_agent(request)
     if agent is None:
         return to_login()
@@ -106,10 +114,11 @@ def submit_review(
     language: Annotated[int, Form(ge=1, le=5)],
     coherence: Annotated[int, Form(ge=1, le=5)],
     relevance: Annotated[int, Form(ge=1, le=5)],
+    submitted: CsrfField = "",
 ) -> Response:
-    agent = current_agent(request)
-    if agent is None:
-        return to_login()
+    agent = acting_agent(request, submitted)
+    if isinstance(agent, Response):
+        return agent
     scores = {
         "retrieval": retrieval,
         "accuracy": accuracy,
@@ -125,7 +134,7 @@ def submit_review(
 
 
 @router.get("/kb", response_class=HTMLResponse)
-def kb_page(request: Request, days: int = 30, notice: str = "", error: str = "") -> Response:
+def kb_page(request: Request, days: Days = 30, notice: str = "", error: str = "") -> Response:
     """Admins: topics the knowledge base fails on, as suggested articles to accept."""
     agent = current_agent(request)
     if agent is None:
@@ -154,10 +163,11 @@ def kb_accept(
     issue_type: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     item_ids: Annotated[str, Form()] = "",
+    submitted: CsrfField = "",
 ) -> Response:
-    agent = current_agent(request)
-    if agent is None:
-        return to_login()
+    agent = acting_agent(request, submitted)
+    if isinstance(agent, Response):
+        return agent
     if agent.role != Role.ADMIN:
         return see_other("/console", error="The knowledge-base page is for admins.")
     if len(title.strip()) < 3 or len(text.strip()) < 20 or not issue_type.strip():

@@ -1,47 +1,92 @@
 """Console pages: login with an agent key, the queue with filters and counts, and a case page
 with claim, reply-and-resolve, return and note actions. Plain HTML forms; no build step.
 
+Logging in opens a session (assistant/storage/console_sessions.py): the cookie holds its random
+token, never the key, and it works for the console only. Every form carries the session's CSRF
+token (assistant/console/csrf.py), checked before any action.
+
 Actions answer with a redirect (303) back to the page, carrying a notice or the error in the
 query string, so a reload never repeats an action.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from assistant.api.auth import Principal, principal_for
+from assistant.api.auth import Principal, authenticate
 from assistant.api.deps import get_app_settings, get_services
 from assistant.api.limits import TextProblem, check_text
+from assistant.api.ratelimit import RateLimitedError
 from assistant.desk import RegressionRequest
 from assistant.escalations.models import CLAIMABLE, QueueFilter, SortKey, Status
+from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
 from core.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 
-from .views import age_label, answer_segments, due_label, judge_rows
+from .csrf import FIELD, csrf_matches, csrf_token
+from .views import age_label, answer_segments, drafted, due_label, judge_rows, withheld_note
 
 HERE = Path(__file__).resolve().parent
-COOKIE = "tether_console_key"
+COOKIE = "tether_console_session"
 PAGE_SIZE = 25
+MAX_PAGE = 40_000  # a million cases deep; beyond it, 422
 SORTS: tuple[SortKey, ...] = ("priority", "oldest", "newest", "due")
 
-templates = Jinja2Templates(directory=HERE / "templates")
+
+def _page_context(request: Request) -> dict[str, Any]:
+    return {"csrf_token": getattr(request.state, "csrf_token", "")}
+
+
+templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_page_context])
 templates.env.globals["age_label"] = age_label
 templates.env.globals["due_label"] = due_label
 router = APIRouter(prefix="/console", include_in_schema=False)
 
+CsrfField = Annotated[str, Form(alias=FIELD)]
+
 
 def current_agent(request: Request) -> Principal | None:
-    try:
-        principal = principal_for(get_services(request), request.cookies.get(COOKIE))
-    except AuthenticationError:
-        return None
-    return principal if principal.is_staff else None
+    """The staff member whose live session the cookie holds, or None."""
+    if hasattr(request.state, "agent"):
+        agent: Principal | None = request.state.agent
+        return agent
+    token = request.cookies.get(COOKIE, "")
+    found = get_services(request).database.console_sessions.authenticate(token) if token else None
+    agent = None
+    if found is not None and found.key.role in (Role.AGENT, Role.ADMIN):
+        agent = Principal(name=found.key.name, role=found.key.role, key_id=found.key.id)
+        request.state.csrf_token = csrf_token(token)
+    request.state.agent = agent
+    return agent
+
+
+def forbidden(request: Request, agent: Principal | None, message: str) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "forbidden.html",
+        {"agent": agent, "error": message, "notice": ""},
+        status_code=403,
+    )
+
+
+def acting_agent(request: Request, submitted: str) -> Principal | Response:
+    """The agent behind a form, or the response that refuses it: to the login page without a
+    session, 403 when the form's CSRF token is not this session's."""
+    agent = current_agent(request)
+    if agent is None:
+        return to_login()
+    if not csrf_matches(request.cookies.get(COOKIE, ""), submitted):
+        return forbidden(
+            request, agent, "This form is out of date or came from another site: reload the page."
+        )
+    return agent
 
 
 def see_other(url: str, **params: str) -> RedirectResponse:
@@ -60,11 +105,22 @@ def login_page(request: Request, error: str = "") -> Response:
 
 @router.post("/login")
 def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
+    """Open a session for a staff key. Failed attempts count against the same limits as the
+    API's (per address and per key prefix). No CSRF token here: there is no session yet, and
+    the Origin check refuses a login posted from another site."""
     try:
-        principal = principal_for(get_services(request), key.strip())
+        principal = authenticate(request, key.strip())
     except AuthenticationError as exc:
         return templates.TemplateResponse(
             request, "login.html", {"error": str(exc)}, status_code=401
+        )
+    except RateLimitedError as exc:
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"error": str(exc)},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     if not principal.is_staff:
         return templates.TemplateResponse(
@@ -73,17 +129,38 @@ def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
             {"error": "the console is for agents: this is a customer key"},
             status_code=403,
         )
+    settings = get_app_settings(request)
+    sessions = get_services(request).database.console_sessions
+    previous = request.cookies.get(COOKIE)
+    if previous:
+        sessions.revoke(previous)
+    lifetime = timedelta(hours=settings.console_session_hours)
+    opened = sessions.open(principal.key_id, lifetime=lifetime)
     response = see_other("/console")
     response.set_cookie(
-        COOKIE, key.strip(), httponly=True, samesite="strict", path="/console", max_age=12 * 3600
+        COOKIE,
+        opened.token,
+        httponly=True,
+        samesite="strict",
+        path="/console",
+        max_age=int(lifetime.total_seconds()),
+        secure=settings.console_secure_cookie or request.url.scheme == "https",
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, submitted: CsrfField = "") -> Response:
+    """End the session (in the database, not just the cookie)."""
+    token = request.cookies.get(COOKIE, "")
+    if current_agent(request) is not None:
+        acting = acting_agent(request, submitted)
+        if isinstance(acting, Response):
+            return acting
+    if token:
+        get_services(request).database.console_sessions.revoke(token)
     response = to_login()
-    response.delete_cookie(COOKIE, path="/console")
+    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
     return response
 
 
@@ -96,7 +173,7 @@ def queue(
     priority: str = "",
     mine: bool = False,
     sort: str = "priority",
-    page: int = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     notice: str = "",
     error: str = "",
 ) -> Response:
@@ -116,7 +193,6 @@ def queue(
         priority=priority or None,
         assignee=agent.name if mine else None,
     )
-    page = max(page, 1)
     now = utcnow()
     listing = services.database.escalations.page(
         query,
@@ -183,7 +259,8 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
             "overdue": record.overdue(now),
             "conversation": conversation.messages,
             "flagged": flagged,
-            "segments": answer_segments(record.evidence.withheld_answer or "", flagged),
+            "segments": answer_segments(drafted(record.evidence.withheld_answer), flagged),
+            "no_draft": withheld_note(record.evidence.withheld_answer, record.verdict),
             "judge": judge_rows(record.verdict),
             "passages": record.evidence.passages,
             "claimable": record.status in CLAIMABLE,
@@ -195,10 +272,10 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
     )
 
 
-def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
-    agent = current_agent(request)
-    if agent is None:
-        return to_login()
+def _act(request: Request, case_id: str, action: str, submitted: str, **form: Any) -> Response:
+    agent = acting_agent(request, submitted)
+    if isinstance(agent, Response):
+        return agent
     desk = get_services(request).desk
     settings = get_app_settings(request)
     url = f"/console/cases/{case_id}"
@@ -235,24 +312,29 @@ def _act(request: Request, case_id: str, action: str, **form: Any) -> Response:
 
 
 @router.post("/cases/{case_id}/claim")
-def claim(request: Request, case_id: str) -> Response:
-    return _act(request, case_id, "claim")
+def claim(request: Request, case_id: str, submitted: CsrfField = "") -> Response:
+    return _act(request, case_id, "claim", submitted)
 
 
 @router.post("/cases/{case_id}/return")
-def give_back(request: Request, case_id: str, note: Annotated[str, Form()] = "") -> Response:
-    return _act(request, case_id, "return", note=note)
+def give_back(
+    request: Request, case_id: str, submitted: CsrfField = "", note: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(request, case_id, "return", submitted, note=note)
 
 
 @router.post("/cases/{case_id}/notes")
-def add_note(request: Request, case_id: str, text: Annotated[str, Form()] = "") -> Response:
-    return _act(request, case_id, "note", text=text)
+def add_note(
+    request: Request, case_id: str, submitted: CsrfField = "", text: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(request, case_id, "note", submitted, text=text)
 
 
 @router.post("/cases/{case_id}/resolve")
 def resolve(
     request: Request,
     case_id: str,
+    submitted: CsrfField = "",
     reply: Annotated[str, Form()] = "",
     kb_gap: Annotated[str, Form()] = "",
     regression: Annotated[str, Form()] = "",
@@ -265,6 +347,7 @@ def resolve(
         request,
         case_id,
         "resolve",
+        submitted,
         reply=reply,
         kb_gap=kb_gap,
         regression=regression,

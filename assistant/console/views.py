@@ -85,3 +85,27 @@ def age_label(minutes: float) -> str:
 def due_label(due: datetime, now: datetime) -> str:
     minutes = (due - now).total_seconds() / 60.0
     return f"overdue {age_label(-minutes)}" if minutes < 0 else f"in {age_label(minutes)}"
+
+
+# What a small model writes for "no answer" when it still claims to have one.
+_NON_ANSWERS = {"none", "null", "n/a", "na", "nil", "-"}
+
+
+def drafted(withheld_answer: str | None) -> str:
+    """The withheld draft worth showing: "" when there is none (missing, blank, or a bare
+    "None" that a model or an old row wrote in its place)."""
+    text = (withheld_answer or "").strip()
+    return "" if text.strip(".").lower() in _NON_ANSWERS else text
+
+
+def withheld_note(withheld_answer: str | None, verdict: Verdict) -> str:
+    """Why there is no draft to show, for the page's "No answer was drafted (...)"; "" when
+    there is one."""
+    if drafted(withheld_answer):
+        return ""
+    if withheld_answer and withheld_answer.strip():
+        return f"the model wrote only {withheld_answer.strip()!r}"
+    detail = verdict.detail.strip()
+    if not detail or detail.lower() in _NON_ANSWERS:
+        return "stopped before generation"
+    return detail

@@ -140,27 +140,27 @@ def add_message(
 ) -> StoredMessage:
     """Append a message inside a caller's transaction (the queue delivers replies this way).
 
-    Each attempt runs in a savepoint, so losing the race for a seq rolls back only the insert,
-    never the caller's transaction."""
+    Only the insert runs in a savepoint, so losing the race for a seq rolls back the insert,
+    never the caller's transaction. (The read stays outside it: on SQLite a savepoint opened
+    before the read would pin an old snapshot and fail as "database is locked" at the write.)
+    """
     if session.get(ConversationRow, conversation_id) is None:
         raise NotFoundError(f"conversation {conversation_id} not found")
     created_at = at or utcnow()
     for attempt in range(SEQ_ATTEMPTS):
+        last = session.scalar(
+            select(func.max(MessageRow.seq)).where(MessageRow.conversation_id == conversation_id)
+        )
+        row = MessageRow(
+            conversation_id=conversation_id,
+            seq=(last or 0) + 1,
+            role=role,
+            text=text,
+            meta=meta or {},
+            created_at=created_at,
+        )
         try:
             with session.begin_nested():
-                last = session.scalar(
-                    select(func.max(MessageRow.seq)).where(
-                        MessageRow.conversation_id == conversation_id
-                    )
-                )
-                row = MessageRow(
-                    conversation_id=conversation_id,
-                    seq=(last or 0) + 1,
-                    role=role,
-                    text=text,
-                    meta=meta or {},
-                    created_at=created_at,
-                )
                 session.add(row)
                 session.flush()
         except IntegrityError:

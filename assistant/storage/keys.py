@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from assistant.storage.engine import Sessions
 from assistant.storage.tables import ApiKeyRow, ConsoleSessionRow, utcnow
+from assistant.storage.text import strip_space
 from core.errors import ConflictError, NotFoundError
 
 KEY_PREFIX = "tth_"
@@ -52,7 +53,7 @@ class KeyStore:
         self._db = sessions
 
     def create(self, name: str, role: Role) -> IssuedKey:
-        name = name.strip()
+        name = strip_space(name)
         if not name:
             raise ValueError("a key needs a name (the agent or client it speaks for)")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)

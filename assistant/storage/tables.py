@@ -69,9 +69,7 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    __table_args__ = (
-        Index("ux_messages_conversation_seq", "conversation_id", "seq", unique=True),
-    )
+    __table_args__ = (Index("ux_messages_conversation_seq", "conversation_id", "seq", unique=True),)
 
 
 class EscalationRow(Base):

@@ -219,3 +219,27 @@ def test_ask_prints_each_sentence_as_it_passes_then_the_verdict(
     assert first < next(i for i, line in enumerate(lines) if "guardrail" in line)
     assert "Instant Pay is not free. [pay-002]" in lines
     assert "verdict: pass tier 1" in result.output
+
+
+def test_the_last_admin_key_is_not_revoked_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.settings import get_settings
+    from assistant.storage import Database
+
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        made = runner.invoke(app, ["keys", "create", "root", "--role", "admin"])
+        secret = made.output.strip().splitlines()[-1]
+        refused = runner.invoke(app, ["keys", "revoke", "root"])
+        assert refused.exit_code == 2
+        assert "last active admin key" in refused.output
+        database = Database.connect(f"sqlite:///{tmp_path}/tether.db")
+        assert database.keys.authenticate(secret) is not None
+        assert runner.invoke(app, ["keys", "create", "ops", "--role", "admin"]).exit_code == 0
+        assert runner.invoke(app, ["keys", "revoke", "root"]).exit_code == 0
+        assert database.keys.authenticate(secret) is None
+        database.close()
+    finally:
+        get_settings.cache_clear()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from assistant.api.auth import AdminKey
 from assistant.api.deps import ServicesDep, SettingsDep
-from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic
+from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic, RequestModel
 from assistant.escalations.models import KbGap
 from assistant.monitoring.gaps import GapCluster
 from assistant.monitoring.kb_gaps import accept_article, suggestions
@@ -22,13 +22,29 @@ from knowledge_base.ingest import IngestReport, ingest
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
+# 400, 401, 413, 422, 429 and 503 are on every operation (assistant/api/openapi.py).
 _ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic, "description": "No valid API key"},
     403: {"model": ErrorPublic, "description": "Not an admin key"},
+}
+_NAME_TAKEN: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    409: {"model": ErrorPublic, "description": "The name already has keys of another role"},
+}
+_REVOKE: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    404: {"model": ErrorPublic, "description": "No active key with that id or name"},
+    409: {
+        "model": ErrorPublic,
+        "description": "It would revoke the caller's own key, or the last active admin key",
+    },
+}
+_ACCEPT: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    409: {"model": ErrorPublic, "description": "The knowledge base is not a folder of articles"},
 }
 
 
-@router.post("/keys", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+@router.post("/keys", status_code=status.HTTP_201_CREATED, responses=_NAME_TAKEN)
 def create_key(body: KeyCreate, _: AdminKey, services: ServicesDep) -> KeyIssued:
     """Make a key; its secret is in this response only."""
     issued = services.database.keys.create(body.name, Role(body.role))
@@ -43,10 +59,12 @@ def list_keys(_: AdminKey, services: ServicesDep, include_revoked: bool = False)
     ]
 
 
-@router.delete("/keys/{key_id_or_name}", responses=_ERRORS)
-def revoke_key(key_id_or_name: str, _: AdminKey, services: ServicesDep) -> list[KeyPublic]:
-    """Revoke a key by id, or every key of a name."""
-    return [KeyPublic(**k.model_dump()) for k in services.database.keys.revoke(key_id_or_name)]
+@router.delete("/keys/{key_id_or_name}", responses=_REVOKE)
+def revoke_key(key_id_or_name: str, admin: AdminKey, services: ServicesDep) -> list[KeyPublic]:
+    """Revoke a key by id, or every key of a name, and end their console sessions. A key
+    cannot revoke itself, and the last active admin key cannot be revoked (409)."""
+    revoked = services.database.keys.revoke(key_id_or_name, by_key_id=admin.key_id)
+    return [KeyPublic(**k.model_dump()) for k in revoked]
 
 
 @router.post("/ingest", responses=_ERRORS)
@@ -87,12 +105,20 @@ def regression_cases(_: AdminKey, services: ServicesDep) -> list[BenchmarkCase]:
     return services.database.escalations.regression_cases()
 
 
-class ArticleAccept(BaseModel):
-    title: str = Field(min_length=3, max_length=200)
-    issue_type: str = Field(min_length=1, max_length=64)
+class ArticleAccept(RequestModel):
+    # The title and issue type go into the article's YAML front matter: one line each, and
+    # nothing YAML would read as syntax (a colon, a comment, a quote or a bracket first).
+    title: str = Field(
+        min_length=3,
+        max_length=200,
+        pattern=r"^[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f ,.!?()'/&+_-]*$",
+    )
+    issue_type: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     text: str = Field(min_length=20, max_length=20_000)
     item_ids: list[str] = Field(
-        default_factory=list, description="The suggestion's item ids it answers (esc:...)"
+        default_factory=list,
+        max_length=1000,
+        description="The suggestion's item ids it answers (esc:...)",
     )
 
 
@@ -105,19 +131,22 @@ class ArticleAccepted(BaseModel):
 
 @router.get("/kb-suggestions", responses=_ERRORS)
 def kb_suggestions(
-    _: AdminKey, services: ServicesDep, settings: SettingsDep, days: int = 30
+    _: AdminKey,
+    services: ServicesDep,
+    settings: SettingsDep,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
 ) -> list[GapCluster]:
     """Topics the knowledge base fails on: escalations, low judge scores, weak retrieval,
     grouped by meaning, with examples, counts and the agents' answers."""
     return suggestions(
         services.database,
         services.embedder,
-        since=utcnow() - timedelta(days=max(1, min(days, 365))),
+        since=utcnow() - timedelta(days=days),
         retrieval_below=settings.gap_retrieval_below,
     )
 
 
-@router.post("/kb-suggestions/accept", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+@router.post("/kb-suggestions/accept", status_code=status.HTTP_201_CREATED, responses=_ACCEPT)
 def accept_suggestion(
     body: ArticleAccept, _: AdminKey, services: ServicesDep, settings: SettingsDep
 ) -> ArticleAccepted:

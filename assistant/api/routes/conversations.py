@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.auth import AnyKey, check_owner
 from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.limits import require_text
+from assistant.api.ratelimit import RateLimits
 from assistant.api.schemas import (
     ConversationCreate,
     ConversationPublic,
@@ -21,12 +22,9 @@ from assistant.storage import StoredConversation
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
+# 400, 401, 413, 422, 429 and 503 are on every operation (assistant/api/openapi.py).
 _ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic, "description": "No valid API key"},
-    404: {"model": ErrorPublic, "description": "Unknown conversation"},
-    413: {"model": ErrorPublic, "description": "Message too long"},
-    422: {"model": ErrorPublic, "description": "Malformed request"},
-    503: {"model": ErrorPublic, "description": "The database is unavailable"},
+    404: {"model": ErrorPublic, "description": "Unknown conversation (or another key's)"},
 }
 
 
@@ -39,14 +37,17 @@ def _conversation(c: StoredConversation) -> ConversationPublic:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_ERRORS)
+@router.post("", status_code=status.HTTP_201_CREATED)
 def create_conversation(
     caller: AnyKey, services: ServicesDep, body: ConversationCreate | None = None
 ) -> ConversationPublic:
-    """Open a conversation. One opened with a customer key is visible to that key only."""
+    """Open a conversation. One opened with a customer key is visible to that key only (not to
+    another key of the same name)."""
+    customer = not caller.is_staff
     created = services.database.conversations.create(
         customer_ref=body.customer_ref if body else None,
-        owner=caller.name if not caller.is_staff else None,
+        owner=caller.name if customer else None,
+        owner_key_id=caller.key_id if customer else None,
     )
     return _conversation(created)
 
@@ -86,10 +87,14 @@ async def post_message(
     services: ServicesDep,
     settings: SettingsDep,
 ) -> Response | ReplyPublic:
-    """Answer a customer message, as JSON or, with ``Accept: text/event-stream``, streamed."""
+    """Answer a customer message, as JSON or, with ``Accept: text/event-stream``, streamed.
+    At most `TETHER_MESSAGES_PER_CONVERSATION` messages per conversation in
+    `TETHER_MESSAGE_WINDOW_S` seconds (429 beyond)."""
     text = require_text(body.text, settings.max_message_chars, "the message")
     conversation = await run_in_threadpool(services.database.conversations.get, conversation_id)
     check_owner(caller, conversation)
+    limits: RateLimits = request.app.state.rate_limits
+    limits.message(conversation_id)
     metrics = request.app.state.metrics
     if "text/event-stream" in request.headers.get("accept", ""):
         events = stream_reply(services, conversation_id, text, metrics)

@@ -35,14 +35,22 @@ from assistant.wiring import Services
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
-_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic, "description": "No valid API key"},
+# 400, 401, 413, 422, 429 and 503 are on every operation (assistant/api/openapi.py).
+_FORBIDDEN: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorPublic, "description": "Not an agent or admin key"},
+}
+_CASE: dict[int | str, dict[str, object]] = {
+    **_FORBIDDEN,
+    404: {"model": ErrorPublic, "description": "Unknown escalation"},
+}
+_ACTION: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorPublic, "description": "Not an agent key, or another agent's case"},
     404: {"model": ErrorPublic, "description": "Unknown escalation"},
     409: {"model": ErrorPublic, "description": "The case is not in a state for this action"},
-    413: {"model": ErrorPublic, "description": "Text too long"},
-    422: {"model": ErrorPublic, "description": "Malformed request"},
 }
+# Ages beyond ten years and offsets beyond a million rows are refused (422), not computed.
+MAX_AGE_MINUTES = 10 * 366 * 24 * 60
+MAX_OFFSET = 1_000_000
 
 
 def summary(record: EscalationRecord, now: datetime) -> EscalationSummary:
@@ -65,7 +73,7 @@ def detail(record: EscalationRecord, services: Services) -> EscalationDetail:
     )
 
 
-@router.get("", responses=_ERRORS)
+@router.get("", responses=_FORBIDDEN)
 def list_escalations(
     _: AgentKey,
     services: ServicesDep,
@@ -74,11 +82,15 @@ def list_escalations(
     issue_type: str | None = None,
     priority: str | None = None,
     assignee: str | None = None,
-    min_age_minutes: Annotated[float | None, Query(ge=0)] = None,
-    max_age_minutes: Annotated[float | None, Query(ge=0)] = None,
+    min_age_minutes: Annotated[
+        float | None, Query(ge=0, le=MAX_AGE_MINUTES, allow_inf_nan=False)
+    ] = None,
+    max_age_minutes: Annotated[
+        float | None, Query(ge=0, le=MAX_AGE_MINUTES, allow_inf_nan=False)
+    ] = None,
     sort: SortKey = "priority",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> EscalationPage:
     """The queue, most urgent first by default (priority, then oldest)."""
     now = utcnow()
@@ -105,24 +117,24 @@ def list_escalations(
     )
 
 
-@router.get("/counts", responses=_ERRORS)
+@router.get("/counts", responses=_FORBIDDEN)
 def counts(_: AgentKey, services: ServicesDep) -> QueueCounts:
     """Cases by status; open and claimed cases by reason and priority; waiting, overdue."""
     return services.database.escalations.counts()
 
 
-@router.get("/{escalation_id}", responses=_ERRORS)
+@router.get("/{escalation_id}", responses=_CASE)
 def get_escalation(escalation_id: str, _: AgentKey, services: ServicesDep) -> EscalationDetail:
     return detail(services.database.escalations.get(escalation_id), services)
 
 
-@router.post("/{escalation_id}/claim", responses=_ERRORS)
+@router.post("/{escalation_id}/claim", responses=_ACTION)
 def claim(escalation_id: str, agent: AgentKey, services: ServicesDep) -> EscalationDetail:
     """Take the case. Exactly one of two agents claiming at once wins; the other gets 409."""
     return detail(services.desk.claim(escalation_id, agent.name), services)
 
 
-@router.post("/{escalation_id}/return", responses=_ERRORS)
+@router.post("/{escalation_id}/return", responses=_ACTION)
 def give_back(
     escalation_id: str,
     agent: AgentKey,
@@ -137,7 +149,7 @@ def give_back(
     return detail(services.desk.give_back(escalation_id, agent.name, note), services)
 
 
-@router.post("/{escalation_id}/notes", responses=_ERRORS)
+@router.post("/{escalation_id}/notes", responses=_ACTION)
 def add_note(
     escalation_id: str,
     body: NoteRequest,
@@ -149,7 +161,7 @@ def add_note(
     return detail(services.desk.note(escalation_id, agent.name, text), services)
 
 
-@router.post("/{escalation_id}/resolve", responses=_ERRORS)
+@router.post("/{escalation_id}/resolve", responses=_ACTION)
 def resolve(
     escalation_id: str,
     body: ResolveRequest,

@@ -101,6 +101,7 @@ def test_health_and_readiness(client: TestClient, services: Services, tmp_path: 
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"model": True, "vector_store": True, "database": True}
     break_database(services, tmp_path)
+    services.probes.forget()  # results are kept for a few seconds; probe again now
     down = client.get("/readyz")
     assert down.status_code == 503
     assert down.json()["checks"]["database"] is False

@@ -1,4 +1,5 @@
 import html
+import re
 
 from fastapi.testclient import TestClient
 
@@ -7,7 +8,8 @@ from tests.assistant.api.conftest import Headers
 from tests.assistant.api.test_escalations import escalated_case
 
 
-def log_in(client: TestClient, headers: Headers) -> None:
+def log_in(client: TestClient, headers: Headers) -> str:
+    """Log in with the key of ``headers``; returns the session's CSRF token for forms."""
     key = headers["Authorization"].removeprefix("Bearer ")
     response = client.post("/console/login", data={"key": key}, follow_redirects=False)
     assert response.status_code == 303
@@ -15,6 +17,13 @@ def log_in(client: TestClient, headers: Headers) -> None:
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
+    return csrf_of(client.get("/console").text)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
 
 
 def test_pages_need_a_staff_login(client: TestClient, keys: dict[str, Headers]) -> None:
@@ -68,17 +77,25 @@ def test_claim_reply_resolve_from_the_console_reaches_the_customer(
     client: TestClient, model: FakeChatModel, keys: dict[str, Headers]
 ) -> None:
     cid, case = escalated_case(client, model, "How long do I have to request a refund?")
-    log_in(client, keys["alice"])
-    claimed = client.post(f"/console/cases/{case}/claim")
+    token = log_in(client, keys["alice"])
+    claimed = client.post(f"/console/cases/{case}/claim", data={"csrf_token": token})
     assert "You claimed this case." in claimed.text
     assert 'data-testid="reply-form"' in claimed.text
-    noted = client.post(f"/console/cases/{case}/notes", data={"text": "checked ref-001"})
+    noted = client.post(
+        f"/console/cases/{case}/notes", data={"text": "checked ref-001", "csrf_token": token}
+    )
     assert "checked ref-001" in noted.text
-    empty = client.post(f"/console/cases/{case}/resolve", data={"reply": "  "})
+    empty = client.post(f"/console/cases/{case}/resolve", data={"reply": "  ", "csrf_token": token})
     assert "the reply is empty" in empty.text
     done = client.post(
         f"/console/cases/{case}/resolve",
-        data={"reply": "You have 7 days.", "kb_gap": "1", "regression": "1", "expect": "answer"},
+        data={
+            "reply": "You have 7 days.",
+            "kb_gap": "1",
+            "regression": "1",
+            "expect": "answer",
+            "csrf_token": token,
+        },
     )
     assert "case resolved" in done.text
     seen = client.get(f"/v1/conversations/{cid}", headers=keys["cust-a"]).json()
@@ -96,10 +113,12 @@ def test_a_case_someone_else_claimed_shows_the_conflict(
 ) -> None:
     _, case = escalated_case(client, model, "How long do I have to request a refund?")
     client.post(f"/v1/escalations/{case}/claim", headers=keys["bob"])
-    log_in(client, keys["alice"])
-    page = client.post(f"/console/cases/{case}/claim")
+    token = log_in(client, keys["alice"])
+    page = client.post(f"/console/cases/{case}/claim", data={"csrf_token": token})
     assert "already claimed by bob" in page.text
-    stolen = client.post(f"/console/cases/{case}/resolve", data={"reply": "hi"})
+    stolen = client.post(
+        f"/console/cases/{case}/resolve", data={"reply": "hi", "csrf_token": token}
+    )
     assert "claimed by bob; only they can resolve it" in stolen.text
     missing = client.get("/console/cases/nope")
     assert "escalation nope not found" in missing.text
