@@ -66,6 +66,8 @@ class Settings(PipelineSettings, BaseSettings):
     # Retry-After before anything is stored (assistant/workers.py). Default: 4 per worker.
     message_capacity: int | None = Field(default=None, ge=1)
     model_queue_depth: int = Field(default=32, ge=1)
+    # Calls sent to an OpenAI-compatible endpoint at once (the embedded model runs one at a time).
+    model_concurrency: int = Field(default=4, ge=1, le=256)
     # How long a model call may wait for its turn before the message is handed to a person.
     model_wait_s: float = Field(default=60.0, gt=0)
     stream_ping_s: float = Field(default=10.0, gt=0)

@@ -28,13 +28,22 @@ class ModelBusyError(LLMError):
 
 
 class QueuedModel(ChatModel):
-    def __init__(self, inner: ChatModel, *, depth: int, wait_s: float | None = None) -> None:
+    def __init__(
+        self,
+        inner: ChatModel,
+        *,
+        depth: int,
+        wait_s: float | None = None,
+        concurrency: int = 1,
+    ) -> None:
+        """``concurrency``: calls run at once (1 for the embedded model, which does one thing at
+        a time; more for an endpoint that batches, such as vLLM)."""
         self.inner = inner
         self.name = inner.name
         self._wait_s = wait_s
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=depth)
-        self._thread = threading.Thread(target=self._serve, name="tether-model", daemon=True)
-        self._thread.start()
+        for n in range(concurrency):
+            threading.Thread(target=self._serve, name=f"tether-model-{n}", daemon=True).start()
 
     @property
     def waiting(self) -> int:
