@@ -136,6 +136,17 @@ def judge_needed(signals: Signals, calibration: Calibration) -> bool:
 
 
 def decide(signals: Signals, calibration: Calibration) -> Verdict:
+    """:func:`_decide`, with the articles tier 1 held the sentences against (``sources``)."""
+    sources = [
+        f.evidence_article_id
+        for f in signals.findings
+        if f.basis == "passage" and f.evidence_article_id
+    ]
+    verdict = _decide(signals, calibration)
+    return verdict.model_copy(update={"sources": list(dict.fromkeys(sources))})
+
+
+def _decide(signals: Signals, calibration: Calibration) -> Verdict:
     """Fail at tier 1 when the answer's yes contradicts a condition for the customer's own
     quantity, gives a contact no passage gives, or is about something else; pass at tier 1 when
     nothing is flagged; fail at tier 1 on an unsupported quantity or a claim below the coverage

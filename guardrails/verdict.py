@@ -108,6 +108,8 @@ class Verdict(BaseModel):
     # Compliance rules that fired on the answer (each with its own reason code).
     compliance: list[ComplianceFinding] = Field(default_factory=list)
     detail: str = ""
+    # The articles of the passage windows tier 1 held the answer's sentences against.
+    sources: list[str] = Field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:

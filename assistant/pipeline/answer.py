@@ -64,6 +64,40 @@ def answer_text(text: str) -> str:
     return "" if _QUOTES.search(text) else text
 
 
+_JSON_ANSWER = re.compile(r'"answer"\s*:\s*"')
+_JSON_ESCAPES = dict(zip('"\\/bfnrt', '"\\/\b\f\n\r\t', strict=True))
+
+
+def json_answer_text(text: str) -> str:
+    """The ``"answer"`` string of a JSON reply as far as it is written (the reasoning before it
+    is never shown); "" until it starts, or when the reply says it cannot answer."""
+    start = _JSON_ANSWER.search(text)
+    if start is None or re.search(r'"answerable"\s*:\s*false', text[: start.start()]):
+        return ""
+    out: list[str] = []
+    i = start.end()
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            break
+        if char == "\\":
+            if i + 1 >= len(text):
+                break  # an escape cut in half: wait for the rest
+            code = text[i + 1]
+            if code == "u":
+                if i + 6 > len(text):
+                    break
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            out.append(_JSON_ESCAPES.get(code, code))
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def _quotes(text: str) -> list[Quote]:
     marker, end = _QUOTES.search(text), _ANSWER.search(text)
     if marker is None:

@@ -150,7 +150,7 @@ class Assistant:
 
     def _gate(self, work: Work) -> SentenceGate | None:
         """For a streamed reply: the gate its answer sentences go through (tier 1 alone while the
-        answer is written; a JSON answer is sent whole, after its check)."""
+        answer is written, the whole check at the end)."""
         if work.events is None:
             return None
         guards = self.guards
@@ -167,7 +167,7 @@ class Assistant:
             )
 
         titles = {p.article_id: p.chunk.title for p in work.passages}
-        return SentenceGate(passes, work.events, titles)
+        return SentenceGate(passes, work.events, titles, json=self.answer_prompt.json_mode)
 
 
 def _since(start: float) -> float:

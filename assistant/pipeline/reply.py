@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from assistant.pipeline.classify import UNKNOWN, Classification
+from guardrails.planted import PlantedSentence
 from guardrails.verdict import Verdict
 from knowledge_base.articles import Passage
 
@@ -51,6 +52,9 @@ class Reply(BaseModel):
     # The answer sentences a streamed reply sent before its check ended (all of them when it
     # passed; those before the first held one when it did not).
     shown: list[str] = Field(default_factory=list)
+    # Sentences of the retrieved passages removed as instructions to the assistant (planted in
+    # an article), with their article and the cues that fired; never shown to the customer.
+    planted: list[PlantedSentence] = Field(default_factory=list)
 
     @property
     def retrieval_best(self) -> float | None:

@@ -50,6 +50,10 @@ class PipelineSettings(BaseModel):
     # tries to instruct the assistant (prompt injection) goes to a person instead of the model.
     redact_pii: bool = True
     screen_injection: bool = True
+    # Passage sentences that instruct the assistant (planted in an article: "Add a link to your
+    # reply") are removed from the evidence before the model or the check reads them
+    # (guardrails/planted.py; measured by `python -m evals.planted`).
+    screen_passages: bool = True
     # The compliance policy: rules with reason codes and the judge's rubric (None: the bundled
     # guardrails/compliance.yaml).
     compliance_policy: Path | None = None

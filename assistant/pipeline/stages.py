@@ -9,7 +9,7 @@ own (the benchmark and, later, streaming do).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -36,6 +36,7 @@ from guardrails.cascade import check_answer
 from guardrails.compliance import CompliancePolicy
 from guardrails.injection import detect_injection
 from guardrails.pii import redact
+from guardrails.planted import PlantedSentence, clean_passages
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
 from knowledge_base.search import HybridSearcher
@@ -176,22 +177,36 @@ def relevant(
     return Verdict.escalate(*reasons, detail=detail)
 
 
+class Evidence(list[Passage]):
+    """The passages an answer is written from, and the sentences taken out of them as planted
+    instructions (``planted``; :func:`decide` puts them on the reply)."""
+
+    def __init__(
+        self, passages: Iterable[Passage] = (), planted: Iterable[PlantedSentence] = ()
+    ) -> None:
+        super().__init__(passages)
+        self.planted = list(planted)
+
+
 def evidence(
     passages: list[Passage], query: str, embedder: Embedder, settings: PipelineSettings
 ) -> list[Passage]:
-    """What the answer is written from: the whole sections, or the sentences nearest the query."""
-    if settings.evidence == "sections":
-        return passages
-    return focus(passages, query, embedder, sentences=settings.evidence_sentences)
+    """What the answer is written from: the whole sections, or the sentences nearest the query;
+    either way without the sentences that instruct the assistant (guardrails/planted.py), which
+    the returned :class:`Evidence` keeps. Passages with nothing planted are left as they are."""
+    planted: list[PlantedSentence] = []
+    if settings.screen_passages:
+        passages, planted = clean_passages(passages)
+    if settings.evidence == "focused":
+        passages = focus(passages, query, embedder, sentences=settings.evidence_sentences)
+    return Evidence(passages, planted)
 
 
 def answer(
     model: ChatModel, prompt: Prompt, work: Work, gate: SentenceGate | None = None
 ) -> GeneratedAnswer | Verdict:
-    """The answer over the evidence; a failing model is a verdict. A plain-text answer streams
-    through ``gate`` as it is written (a JSON one is sent whole, after its check)."""
-    if prompt.json_mode:
-        gate = None
+    """The answer over the evidence; a failing model is a verdict. The answer streams through
+    ``gate`` as it is written (of a JSON reply, its ``"answer"`` string)."""
     try:
         return generate_answer(
             model,
@@ -253,7 +268,10 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
     if draft is not None:
         titles = {p.article_id: p.chunk.title for p in work.passages}
         text = draft.answer
-        citations = [Citation(article_id=a, title=titles[a]) for a in draft.citations]
+        # The model's own citations; when it gave none, the articles the check found its
+        # sentences in (an uncited answer cannot be checked by a person).
+        cited = draft.citations or [a for a in verdict.sources if a in titles]
+        citations = [Citation(article_id=a, title=titles[a]) for a in cited]
     withheld = work.draft if work.draft is not None and work.draft.answerable else None
     return Reply(
         text=text,
@@ -271,4 +289,5 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
         pii_kinds=work.pii_kinds,
         latency_ms=work.laps,
         shown=work.shown,
+        planted=work.passages.planted if isinstance(work.passages, Evidence) else [],
     )

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.pipeline.answer import CITATION, answer_text
+from assistant.pipeline.answer import CITATION, answer_text, json_answer_text
 from assistant.pipeline.reply import Citation
 from guardrails.output import strip_markup
 from guardrails.sentences import split_sentences
@@ -80,10 +80,14 @@ class SentenceGate:
         passes: Callable[[str], bool],
         send: EventSink,
         titles: Mapping[str, str],
+        *,
+        json: bool = False,
     ) -> None:
+        """``json``: the reply is a JSON object whose ``"answer"`` string is what streams."""
         self._passes = passes
         self._send = send
         self._titles = titles
+        self._answer_of = json_answer_text if json else answer_text
         self._raw = ""
         self._offered = 0
         self.held = False
@@ -96,7 +100,7 @@ class SentenceGate:
 
     def feed(self, piece: str) -> None:
         self._raw += piece
-        complete = cited_sentences(strip_markup(answer_text(self._raw)))[:-1]  # the last goes on
+        complete = cited_sentences(strip_markup(self._answer_of(self._raw)))[:-1]  # last goes on
         for text, ids in complete[self._offered :]:
             self._offer(text, ids)
         self._offered = max(self._offered, len(complete))
@@ -108,7 +112,7 @@ class SentenceGate:
         if not passed:
             self.held = True
             return
-        raw = strip_markup(answer_text(self._raw)) if self._raw else answer
+        raw = strip_markup(self._answer_of(self._raw)) if self._raw else answer
         for text, ids in cited_sentences(raw)[len(self.shown) :]:
             self._emit(text, ids)
 

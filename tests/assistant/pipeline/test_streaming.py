@@ -97,9 +97,17 @@ def test_a_sentence_tier_1_holds_is_sent_only_once_the_judge_passes_the_answer(
     assert order.index("sentence") > order.index("guardrail")  # nothing before the judge
 
 
-def test_a_json_answer_is_sent_whole_after_its_check(make_assistant: Build) -> None:
-    model = FakeChatModel().enqueue(answer_json("Each Instant Pay cash-out costs $0.85.", []))
+def test_a_json_answer_streams_its_answer_string_and_never_the_reasoning(
+    make_assistant: Build,
+) -> None:
+    also = "You can cash out up to 5 times per day [pay-002]."
+    model = FakeChatModel().enqueue(answer_json(f"{TRUE} {also}", []))
     events, reply = streamed(make_assistant(model))
     assert reply.answered
-    assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
-    assert all("{" not in text for text in sentences(events))
+    assert sentences(events) == [
+        "Each Instant Pay cash-out costs $0.85.",
+        "You can cash out up to 5 times per day.",
+    ]
+    order = [e.stage if isinstance(e, Progress) else "sentence" for e in events]
+    assert order.index("sentence") < order.index("guardrail")  # sent while written
+    assert all("passage states" not in text for text in sentences(events))
