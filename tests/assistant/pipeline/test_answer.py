@@ -72,3 +72,15 @@ def test_malformed_twice_gives_no_draft() -> None:
     assert result.value is None
     assert result.attempts == 2
     assert result.replies == ["nope", "still nope"]
+
+
+def test_the_json_answer_string_is_read_as_it_is_written() -> None:
+    from assistant.pipeline.answer import json_answer_text
+
+    head = '{"reasoning": "the fee is in pay-002", "answerable": true, "answer": "'
+    assert json_answer_text('{"reasoning": "the fee') == ""
+    assert json_answer_text(head + 'Each costs \\"$0.85\\".\\nTap') == 'Each costs "$0.85".\nTap'
+    assert json_answer_text(head + "Cut in half \\") == "Cut in half "
+    assert json_answer_text(head + 'Done." , "citations": []}') == "Done."
+    declined = '{"reasoning": "no", "answerable": false, "answer": "I am not sure'
+    assert json_answer_text(declined) == ""

@@ -184,3 +184,15 @@ def test_with_config_checks_each_override_and_keeps_the_seams(make_assistant: Bu
         base.with_config({"llm_backend": "openai"})
     with pytest.raises(ConfigurationError, match="retrieval_k"):
         base.with_config({"retrieval_k": 0})
+
+
+def test_an_uncited_answer_cites_the_articles_its_sentences_were_checked_against(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel().enqueue(answer_json("Each Instant Pay cash-out costs $0.85.", []))
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    )
+    assert reply.answered
+    assert [c.article_id for c in reply.citations] == ["pay-002"]
+    assert reply.verdict.sources == ["pay-002"]
