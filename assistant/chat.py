@@ -3,11 +3,18 @@
 Nothing the customer sends is lost: the message is stored (as the screen stage redacted it)
 before the rest of the message path runs, and any failure after that becomes an escalation
 with its reason.
+
+Messages of one conversation are answered one at a time, in the order they arrive: a second
+message sent while the first is being answered waits, is stored after the first's reply and is
+answered with it in the history (a lock per conversation, in this process).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pydantic import BaseModel
 
@@ -69,6 +76,33 @@ def _evidence(reply: Reply, original: str | None) -> Evidence:
     )
 
 
+class ConversationLocks:
+    """One lock per conversation, kept only while a message of it is being answered."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def held(self, conversation_id: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(conversation_id, (threading.Lock(), 0))
+            self._locks[conversation_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[conversation_id]
+                if users == 1:
+                    del self._locks[conversation_id]
+                else:
+                    self._locks[conversation_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class ChatService:
     def __init__(
         self,
@@ -83,12 +117,18 @@ class ChatService:
         self.desk = desk
         self.assistant = assistant
         self.router = router
+        self.locks = ConversationLocks()
 
     def post_message(
         self, conversation_id: str, text: str, events: EventSink | None = None
     ) -> MessageOutcome:
-        """Answer one customer message. With ``events``, the reply streams: each stage reports
-        when it starts and each answer sentence is sent once it has passed the check."""
+        """Answer one customer message, after any of the conversation's messages that came
+        first. With ``events``, the reply streams: each stage reports when it starts and each
+        answer sentence is sent once it has passed the check."""
+        with self.locks.held(conversation_id):
+            return self._post(conversation_id, text, events)
+
+    def _post(self, conversation_id: str, text: str, events: EventSink | None) -> MessageOutcome:
         conversation = self.conversations.get(conversation_id)
         assistant, assignments = self._route(conversation)
         screened = assistant.screen(

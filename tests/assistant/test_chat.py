@@ -1,4 +1,5 @@
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -9,6 +10,7 @@ from assistant.pipeline.reply import Reply
 from assistant.pipeline.stages import Screened
 from assistant.storage import Database
 from core.conversation import Turn
+from core.llm.base import ChatMessage
 from core.llm.fake import FakeChatModel
 from guardrails.pii import Redaction
 from guardrails.verdict import ReasonCode
@@ -115,3 +117,42 @@ def test_the_customers_message_is_redacted_once_and_stored_as_redacted(
     assert "sam@example.com" not in stored.text and stored.pii == ["email"]
     # the model saw the redacted text only
     assert all("sam@example.com" not in m.content for call in model.calls for m in call)
+
+
+def test_a_second_message_waits_for_the_first_and_is_answered_with_it_in_the_history(
+    make_assistant: Build, database: Database, desk: AgentDesk
+) -> None:
+    first_started, release = threading.Event(), threading.Event()
+    prompts: list[str] = []
+
+    def respond(messages: Sequence[ChatMessage]) -> str:
+        prompts.append(messages[-1].content)
+        if len(prompts) == 1:
+            first_started.set()
+            assert release.wait(10)
+        return answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"])
+
+    service = ChatService(
+        database=database, desk=desk, assistant=make_assistant(FakeChatModel(respond))
+    )
+    convo = database.conversations.create()
+    first = threading.Thread(
+        target=service.post_message, args=(convo.id, "How much does an Instant Pay cash-out cost?")
+    )
+    first.start()
+    assert first_started.wait(10)
+    second = threading.Thread(
+        target=service.post_message, args=(convo.id, "And how many cash-outs per day?")
+    )
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # waiting for the first
+    assert len(database.conversations.get(convo.id).messages) == 1  # only the first is stored
+    release.set()
+    first.join(10)
+    second.join(10)
+    history = database.conversations.get(convo.id).messages
+    assert [m.role for m in history] == ["customer", "assistant", "customer", "assistant"]
+    assert history[2].text == "And how many cash-outs per day?"
+    assert len(prompts) == 2 and "$0.85" in prompts[1]  # the first reply is in its history
+    assert len(service.locks) == 0
