@@ -33,6 +33,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
             app.state.services.warm()
+            app.state.services.recover()
         yield
 
     # FastAPI's /docs and /redoc run inline script, which the Content-Security-Policy refuses:

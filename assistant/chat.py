@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from pydantic import BaseModel
 
@@ -29,10 +30,15 @@ from assistant.pipeline.streaming import EventSink
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage import Database, StoredConversation, StoredMessage
 from assistant.storage.experiments import Outcome
+from assistant.storage.tables import utcnow
 from core.conversation import Turn
 from guardrails.verdict import ReasonCode, Verdict
 
 log = logging.getLogger(__name__)
+
+# A customer message still unanswered this long after it was stored was abandoned by a server
+# that stopped (no message takes this long: the model's timeouts are far shorter).
+RECOVER_AFTER = timedelta(minutes=5)
 
 
 class MessageOutcome(BaseModel):
@@ -164,6 +170,54 @@ class ChatService:
             reply=reply,
             escalation_id=escalation_id,
         )
+
+    def recover(self, older_than: timedelta = RECOVER_AFTER) -> list[str]:
+        """Customer messages left without a reply (the server stopped while answering them)
+        become cases, and their customers are told a person will follow up: nothing sent is
+        lost. Returns the new escalations' ids. Run at start, for messages older than
+        ``older_than`` (another process may still be answering a newer one)."""
+        recovered = []
+        for conversation_id, message in self.conversations.unanswered(utcnow() - older_than):
+            with self.locks.held(conversation_id):
+                conversation = self.conversations.get(conversation_id)
+                if conversation.messages[-1].id == message.id:
+                    recovered.append(self._interrupted(conversation_id, conversation.messages))
+        return recovered
+
+    def _interrupted(self, conversation_id: str, messages: list[StoredMessage]) -> str:
+        turns = _turns(messages)
+        reply = Reply(
+            text=HANDOFF_MESSAGE,
+            answered=False,
+            core_issue=turns[-1].text,
+            classification=unclassified(),
+            verdict=Verdict.escalate(
+                ReasonCode.INTERNAL_ERROR,
+                detail="interrupted: the server stopped before this message was answered",
+            ),
+        )
+        record = self.desk.escalate(
+            NewEscalation(
+                conversation_id=conversation_id,
+                message_id=messages[-1].id,
+                reasons=reply.verdict.codes,
+                tier=reply.verdict.tier,
+                issue_type=reply.classification.issue_type,
+                core_issue=reply.core_issue,
+                transcript=turns,
+                verdict=reply.verdict,
+                evidence=_evidence(reply, None),
+            )
+        )
+        trace = ReplyTrace.of(reply, trace_id=None, escalation_id=record.id, experiments={})
+        self.conversations.add_message(
+            conversation_id, role="assistant", text=reply.text, meta=trace.model_dump(mode="json")
+        )
+        log.warning(
+            "unanswered message escalated",
+            extra={"conversation_id": conversation_id, "escalation_id": record.id},
+        )
+        return record.id
 
     def _route(self, conversation: StoredConversation) -> tuple[Assistant, list[Assignment]]:
         """The assistant of the conversation's experiment variants, with its exposures saved."""

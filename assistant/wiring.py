@@ -80,6 +80,15 @@ class Services:
         thread.start()
         return thread
 
+    def recover(self) -> list[str]:
+        """Escalate the customer messages a stopped server left unanswered (chat.recover);
+        a database that is down now is logged, not fatal: the next start retries."""
+        try:
+            return self.chat.recover()
+        except TetherError as exc:
+            log.warning("recovering unanswered messages failed", extra={"error": str(exc)})
+            return []
+
     def readiness(self) -> dict[str, bool]:
         """Each component's readiness, within a second even when one of them hangs."""
         return self.probes.check()

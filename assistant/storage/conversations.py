@@ -110,6 +110,27 @@ class ConversationStore:
                 messages=[to_message(m) for m in messages],
             )
 
+    def unanswered(self, before: datetime) -> list[tuple[str, StoredMessage]]:
+        """Customer messages written before ``before`` that are still the last message of their
+        conversation (nothing answered them), with their conversation's id, oldest first."""
+        last = (
+            select(MessageRow.conversation_id, func.max(MessageRow.seq).label("seq"))
+            .group_by(MessageRow.conversation_id)
+            .subquery()
+        )
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(MessageRow)
+                .join(
+                    last,
+                    (MessageRow.conversation_id == last.c.conversation_id)
+                    & (MessageRow.seq == last.c.seq),
+                )
+                .where(MessageRow.role == "customer", MessageRow.created_at < before)
+                .order_by(MessageRow.created_at)
+            ).all()
+            return [(row.conversation_id, to_message(row)) for row in rows]
+
     def add_message(
         self,
         conversation_id: str,

@@ -1,5 +1,6 @@
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 import pytest
 
@@ -9,6 +10,7 @@ from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import Reply
 from assistant.pipeline.stages import Screened
 from assistant.storage import Database
+from assistant.storage.tables import utcnow
 from core.conversation import Turn
 from core.llm.base import ChatMessage
 from core.llm.fake import FakeChatModel
@@ -156,3 +158,32 @@ def test_a_second_message_waits_for_the_first_and_is_answered_with_it_in_the_his
     assert history[2].text == "And how many cash-outs per day?"
     assert len(prompts) == 2 and "$0.85" in prompts[1]  # the first reply is in its history
     assert len(service.locks) == 0
+
+
+def test_a_message_a_stopped_server_left_unanswered_becomes_a_case_once(
+    make_assistant: Build, database: Database, desk: AgentDesk
+) -> None:
+    service = ChatService(database=database, desk=desk, assistant=make_assistant(FakeChatModel()))
+    long_ago = utcnow() - timedelta(minutes=30)
+    abandoned = database.conversations.create()
+    database.conversations.add_message(
+        abandoned.id, role="customer", text="Where is my refund?", at=long_ago
+    )
+    answered = database.conversations.create()
+    database.conversations.add_message(answered.id, role="customer", text="Hi", at=long_ago)
+    database.conversations.add_message(answered.id, role="assistant", text="Hello", at=long_ago)
+    in_flight = database.conversations.create()  # perhaps being answered by another process
+    database.conversations.add_message(in_flight.id, role="customer", text="Still there?")
+
+    recovered = service.recover()
+
+    assert len(recovered) == 1
+    case = database.escalations.get(recovered[0])
+    assert case.conversation_id == abandoned.id
+    assert case.reasons == [ReasonCode.INTERNAL_ERROR]
+    assert "interrupted" in case.verdict.detail
+    history = database.conversations.get(abandoned.id).messages
+    assert [m.role for m in history] == ["customer", "assistant"]
+    assert history[1].trace is not None and history[1].trace.escalation_id == recovered[0]
+    assert len(database.conversations.get(in_flight.id).messages) == 1
+    assert service.recover() == []
