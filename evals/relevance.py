@@ -15,6 +15,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from sklearn.metrics import cohen_kappa_score
+
 from assistant.pipeline import stages
 from assistant.settings import Settings
 from assistant.wiring import build_classifier, build_embedder
@@ -117,10 +119,52 @@ def sweep(rows: Sequence[tuple[CaseResult, Relevance]]) -> list[dict[str, float]
     return table_rows
 
 
+def shares(run_path: Path) -> dict[str, float]:
+    """Of the run's questions: the share answered and the share answered right (by
+    :func:`right`); of the answered ones, the share shown wrong."""
+    cases = load_run(run_path).cases
+    shown = [c for c in cases if c.outcome.answered]
+    wrong = [c for c in shown if not right(c)]
+    return {
+        "questions": len(cases),
+        "answered": round(len(shown) / max(len(cases), 1), 3),
+        "answered_right": round((len(shown) - len(wrong)) / max(len(cases), 1), 3),
+        "wrong_shown_of_answered": round(len(wrong) / max(len(shown), 1), 3),
+    }
+
+
+def load_labels(path: Path) -> dict[str, bool]:
+    """Hand labels, one JSON object per line: ``{"id": ..., "right": true|false}``."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return {str(row["id"]): bool(row["right"]) for row in rows}
+
+
+def agreement(run_path: Path, labels: dict[str, bool]) -> dict[str, float]:
+    """How often :func:`right` agrees with the hand labels on the run's shown answers, and
+    Cohen's kappa."""
+    pairs = [
+        (labels[c.id], right(c))
+        for c in load_run(run_path).cases
+        if c.outcome.answered and c.id in labels
+    ]
+    if not pairs:
+        return {"labelled": 0}
+    hand, ours = zip(*pairs, strict=True)
+    return {
+        "labelled": len(pairs),
+        "agreement": round(sum(a == b for a, b in pairs) / len(pairs), 3),
+        "kappa": round(float(cohen_kappa_score(hand, ours)), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("run", type=Path)
+    parser.add_argument("--labels", type=Path, default=None, help="hand labels (JSONL)")
     args = parser.parse_args()
+    print(json.dumps(shares(args.run)))
+    if args.labels is not None:
+        print(json.dumps(agreement(args.run, load_labels(args.labels))))
     rows = measured(args.run, Settings())
     results = sweep(rows)
     print(f"{len(rows)} shown answers: {sum(right(r) for r, _ in rows)} right by the definition")

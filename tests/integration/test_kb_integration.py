@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import SAMPLE_KB
-from core.embeddings import CachingEmbedder, MiniLMEmbedder
+from core.embeddings import Embedder, MiniLMEmbedder, Vectors
 from knowledge_base.articles import Article, load_articles
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher
@@ -19,9 +19,23 @@ from tests.integration.conftest import free_port, start_server, stop_server
 pytestmark = pytest.mark.integration
 
 
+class CountingEmbedder(Embedder):
+    """MiniLM, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.name = inner.name
+        self.requested = 0
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        self.requested += len(texts)
+        return self.inner.embed_batch(texts)
+
+
 @pytest.fixture(scope="module")
-def embedder() -> CachingEmbedder:
-    return CachingEmbedder(MiniLMEmbedder())
+def embedder(minilm: MiniLMEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(minilm)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +68,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 
 
 def test_re_ingestion_into_persistent_chroma_is_idempotent(
-    tmp_path: Path, embedder: CachingEmbedder, articles: list[Article]
+    tmp_path: Path, embedder: CountingEmbedder, articles: list[Article]
 ) -> None:
     first = ingest(articles, store=ChromaStore.persistent(tmp_path, "tether_kb"), embedder=embedder)
     assert sorted(first.added) == sorted(a.id for a in articles)
@@ -72,7 +86,7 @@ def test_re_ingestion_into_persistent_chroma_is_idempotent(
 
 
 def test_a_chroma_server_gives_the_same_results_as_embedded_chroma(
-    tmp_path: Path, chroma_server: int, embedder: CachingEmbedder, articles: list[Article]
+    tmp_path: Path, chroma_server: int, embedder: CountingEmbedder, articles: list[Article]
 ) -> None:
     embedded = ChromaStore.persistent(tmp_path / "embedded", "tether_kb")
     remote = ChromaStore.http("127.0.0.1", chroma_server, "tether_kb")
