@@ -15,6 +15,10 @@ from core.errors import TetherError
 if TYPE_CHECKING:
     from assistant.storage import Database
 
+# Seconds an idle connection stays open: longer than a client told to retry waits (uvicorn's
+# 5 s default closed connections under clients sleeping on Retry-After: a reset on reuse).
+KEEP_ALIVE_S = 75
+
 
 def ingest_knowledge_base(settings: Settings, path: Path | None = None) -> str:
     from assistant.wiring import build_embedder, build_store
@@ -103,7 +107,9 @@ def serve(
                 f"Console: http://{host}:{port}/console  API docs: http://{host}:{port}/docs",
                 fg=typer.colors.GREEN,
             )
-        uvicorn.run(create_app(settings=settings), host=host, port=port)
+        uvicorn.run(
+            create_app(settings=settings), host=host, port=port, timeout_keep_alive=KEEP_ALIVE_S
+        )
     except TetherError as exc:
         fail(exc)
 

@@ -25,10 +25,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 MODES = ("ok", "hang", "error", "malformed", "empty")
 
 
-def answer_for(prompt: str) -> str:
+def answer_for(prompt: str, json_mode: bool = False) -> str:
+    """The first excerpt sentence of the prompt, citing its article: as plain text, or as the
+    JSON answer prompts' object when the call asks for JSON."""
     article = re.search(r"\[([A-Za-z0-9][\w.-]*)\]", prompt)
     lines = [line for line in prompt.splitlines()[1:] if line.strip() and not line.startswith("[")]
     first = lines[0].strip() if lines else "Yes."
+    if json_mode:
+        cited = [article[1]] if article else []
+        reply = {"reasoning": "The excerpt says so.", "answerable": True, "answer": first}
+        return json.dumps({**reply, "citations": cited})
     return f"{first} [{article[1]}]" if article else first
 
 
@@ -73,7 +79,10 @@ def create_app(delay: float) -> FastAPI:
         if state["mode"] == "error":
             return JSONResponse(status_code=500, content={"error": {"message": "boom"}})
         prompt = body["messages"][-1]["content"]
-        text = {"malformed": "{not json", "empty": ""}.get(state["mode"], answer_for(prompt))
+        json_mode = (body.get("response_format") or {}).get("type") == "json_object"
+        text = {"malformed": "{not json", "empty": ""}.get(
+            state["mode"], answer_for(prompt, json_mode)
+        )
         if body.get("max_tokens") == 1 and body.get("logprobs"):
             text = "Yes"
         if body.get("stream"):
