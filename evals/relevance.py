@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
@@ -94,11 +94,15 @@ def measured(run_path: Path, settings: Settings) -> list[tuple[CaseResult, Relev
     return out
 
 
-def sweep(rows: Sequence[tuple[CaseResult, Relevance]]) -> list[dict[str, float]]:
+def sweep(
+    rows: Sequence[tuple[CaseResult, Relevance]], labels: Mapping[str, bool] | None = None
+) -> list[dict[str, float]]:
     """For each coverage threshold (with and without the action check): the share of wrong
-    answers withheld and of right answers blocked."""
-    wrong = [r for r in rows if not right(r[0])]
-    good = [r for r in rows if right(r[0])]
+    answers withheld and of right answers blocked (right: the hand label where there is one,
+    else :func:`right`)."""
+    labels = labels or {}
+    good = [r for r in rows if labels.get(r[0].id, right(r[0]))]
+    wrong = [r for r in rows if not labels.get(r[0].id, right(r[0]))]
     table_rows = []
     for use_action in (False, True):
         for threshold in [x / 20 for x in range(0, 17)]:
@@ -119,12 +123,14 @@ def sweep(rows: Sequence[tuple[CaseResult, Relevance]]) -> list[dict[str, float]
     return table_rows
 
 
-def shares(run_path: Path) -> dict[str, float]:
-    """Of the run's questions: the share answered and the share answered right (by
-    :func:`right`); of the answered ones, the share shown wrong."""
+def shares(run_path: Path, labels: Mapping[str, bool] | None = None) -> dict[str, float]:
+    """Of the run's questions: the share answered and the share answered right (the hand
+    label where there is one, else :func:`right`); of the answered ones, the share shown
+    wrong."""
+    labels = labels or {}
     cases = load_run(run_path).cases
     shown = [c for c in cases if c.outcome.answered]
-    wrong = [c for c in shown if not right(c)]
+    wrong = [c for c in shown if not labels.get(c.id, right(c))]
     return {
         "questions": len(cases),
         "answered": round(len(shown) / max(len(cases), 1), 3),
@@ -162,12 +168,15 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--labels", type=Path, default=None, help="hand labels (JSONL)")
     args = parser.parse_args()
-    print(json.dumps(shares(args.run)))
-    if args.labels is not None:
-        print(json.dumps(agreement(args.run, load_labels(args.labels))))
+    labels = load_labels(args.labels) if args.labels is not None else {}
+    print("shares (hand labels where given):", json.dumps(shares(args.run, labels)))
+    if labels:
+        print("the automatic definition against the hand labels:", end=" ")
+        print(json.dumps(agreement(args.run, labels)))
     rows = measured(args.run, Settings())
-    results = sweep(rows)
-    print(f"{len(rows)} shown answers: {sum(right(r) for r, _ in rows)} right by the definition")
+    results = sweep(rows, labels)
+    unlabelled = sum(r.id not in labels for r, _ in rows)
+    print(f"{len(rows)} shown answers ({unlabelled} without a hand label)")
     print(
         table(
             "Relevance check: wrong answers withheld vs right answers blocked",
