@@ -150,17 +150,11 @@ class ChatService:
         # The case is queued before the customer is told a person will follow up; personal
         # data is stored redacted, the original only in the case, where an agent may need it.
         original = text if screened.message_pii else None
-        escalation_id = self._escalate(conversation_id, customer, screened, reply, original)
-        stored_reply = self.conversations.add_message(
-            conversation_id,
-            role="assistant",
-            text=reply.text,
-            meta=ReplyTrace.of(
-                reply,
-                trace_id=trace_id.get(),
-                escalation_id=escalation_id,
-                experiments={a.experiment_id: a.variant for a in assignments},
-            ).model_dump(mode="json"),
+        escalation_id = self._escalate(
+            conversation_id, customer, screened.work.turns, reply, original
+        )
+        stored_reply = self._store_reply(
+            conversation_id, reply, escalation_id, assignments, trace_id.get()
         )
         self._record_outcomes(assignments, conversation_id, customer, reply, escalation_id)
         _log(conversation_id, reply, escalation_id)
@@ -196,28 +190,34 @@ class ChatService:
                 detail="interrupted: the server stopped before this message was answered",
             ),
         )
-        record = self.desk.escalate(
-            NewEscalation(
-                conversation_id=conversation_id,
-                message_id=messages[-1].id,
-                reasons=reply.verdict.codes,
-                tier=reply.verdict.tier,
-                issue_type=reply.classification.issue_type,
-                core_issue=reply.core_issue,
-                transcript=turns,
-                verdict=reply.verdict,
-                evidence=_evidence(reply, None),
-            )
-        )
-        trace = ReplyTrace.of(reply, trace_id=None, escalation_id=record.id, experiments={})
-        self.conversations.add_message(
-            conversation_id, role="assistant", text=reply.text, meta=trace.model_dump(mode="json")
-        )
+        escalation_id = self._escalate(conversation_id, messages[-1], turns, reply, None)
+        assert escalation_id is not None  # a hand-off always escalates
+        self._store_reply(conversation_id, reply, escalation_id, [], None)
         log.warning(
             "unanswered message escalated",
-            extra={"conversation_id": conversation_id, "escalation_id": record.id},
+            extra={"conversation_id": conversation_id, "escalation_id": escalation_id},
         )
-        return record.id
+        return escalation_id
+
+    def _store_reply(
+        self,
+        conversation_id: str,
+        reply: Reply,
+        escalation_id: str | None,
+        assignments: list[Assignment],
+        trace: str | None,
+    ) -> StoredMessage:
+        return self.conversations.add_message(
+            conversation_id,
+            role="assistant",
+            text=reply.text,
+            meta=ReplyTrace.of(
+                reply,
+                trace_id=trace,
+                escalation_id=escalation_id,
+                experiments={a.experiment_id: a.variant for a in assignments},
+            ).model_dump(mode="json"),
+        )
 
     def _route(self, conversation: StoredConversation) -> tuple[Assistant, list[Assignment]]:
         """The assistant of the conversation's experiment variants, with its exposures saved."""
@@ -245,7 +245,7 @@ class ChatService:
         self,
         conversation_id: str,
         customer: StoredMessage,
-        screened: Screened,
+        transcript: list[Turn],
         reply: Reply,
         original: str | None,
     ) -> str | None:
@@ -259,7 +259,7 @@ class ChatService:
                 tier=reply.verdict.tier,
                 issue_type=reply.classification.issue_type,
                 core_issue=reply.core_issue,
-                transcript=screened.work.turns,
+                transcript=transcript,
                 verdict=reply.verdict,
                 evidence=_evidence(reply, original),
             )
