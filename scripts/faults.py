@@ -54,12 +54,31 @@ def wait_for(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_model(port: int, delay: float) -> subprocess.Popen[bytes]:
-    script = ROOT / "scripts" / "fake_openai.py"
-    args = [sys.executable, str(script), "--port", str(port), "--delay", str(delay)]
-    process = subprocess.Popen(args)
-    wait_for(f"http://127.0.0.1:{port}/v1/models")
-    return process
+class FakeModel:
+    """The fake endpoint's process: switched between modes, killed and started again."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.port, self.delay = port, delay
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        script = ROOT / "scripts" / "fake_openai.py"
+        args = [sys.executable, str(script), "--port", str(self.port), "--delay", str(self.delay)]
+        process = subprocess.Popen(args)
+        wait_for(f"http://127.0.0.1:{self.port}/v1/models")
+        return process
+
+    def set_phase(self, phase: str) -> None:
+        if phase == "killed":
+            self.stop()
+            time.sleep(5)  # five seconds with no model at all
+            self.process = self._start()
+            return
+        httpx.post(f"http://127.0.0.1:{self.port}/mode", json={"mode": phase}, timeout=5)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
 async def customer(
@@ -82,7 +101,7 @@ async def customer(
 
 
 async def faults(
-    base_url: str, key: str, clients: int, phase_s: float, model: dict[str, object]
+    base_url: str, key: str, clients: int, phase_s: float, model: FakeModel
 ) -> Counter[str]:
     seen: Counter[str] = Counter()
     stop = asyncio.Event()
@@ -94,24 +113,11 @@ async def faults(
         tasks = [asyncio.create_task(customer(client, n, stop, seen)) for n in range(clients)]
         for phase in PHASES:
             print(f"phase {phase} ({phase_s:.0f} s); seen so far {dict(seen)}", flush=True)
-            await asyncio.to_thread(set_phase, phase, model)
+            await asyncio.to_thread(model.set_phase, phase)
             await asyncio.sleep(phase_s)
         stop.set()
         await asyncio.gather(*tasks)
     return seen
-
-
-def set_phase(phase: str, model: dict[str, object]) -> None:
-    port = int(str(model["port"]))
-    process = model["process"]
-    assert isinstance(process, subprocess.Popen)
-    if phase == "killed":
-        process.kill()
-        process.wait()
-        time.sleep(5)  # five seconds with no model at all
-        model["process"] = start_model(port, float(str(model["delay"])))
-        return
-    httpx.post(f"http://127.0.0.1:{port}/mode", json={"mode": phase}, timeout=5)
 
 
 def lost_messages(database: Path) -> tuple[int, int]:
@@ -154,8 +160,7 @@ def main() -> None:
             capture_output=True,
             text=True,
         ).stdout.split()[-1]
-        model = {"port": model_port, "delay": args.delay}
-        model["process"] = start_model(model_port, args.delay)
+        model = FakeModel(model_port, args.delay)
         server = subprocess.Popen(
             [tether, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
         )
@@ -169,9 +174,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-            process = model["process"]
-            assert isinstance(process, subprocess.Popen)
-            process.kill()
+            model.stop()
         stored, lost = lost_messages(Path(tmp) / "tether.db")
     errors = sum(v for k, v in seen.items() if k not in ("200", "429", "503"))
     figures = {
