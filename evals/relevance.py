@@ -46,6 +46,11 @@ def right(result: CaseResult) -> bool:
     return similarity is not None and similarity >= RIGHT_SIMILARITY
 
 
+def right_by(result: CaseResult, labels: Mapping[str, bool]) -> bool:
+    """The hand label of the answer where there is one, else :func:`right`."""
+    return labels.get(result.id, right(result))
+
+
 def measured(run_path: Path, settings: Settings) -> list[tuple[CaseResult, Relevance]]:
     """Each shown answer of the run with its relevance, on evidence rebuilt as the run had it."""
     run = load_run(run_path)
@@ -101,8 +106,8 @@ def sweep(
     answers withheld and of right answers blocked (right: the hand label where there is one,
     else :func:`right`)."""
     labels = labels or {}
-    good = [r for r in rows if labels.get(r[0].id, right(r[0]))]
-    wrong = [r for r in rows if not labels.get(r[0].id, right(r[0]))]
+    good = [r for r in rows if right_by(r[0], labels)]
+    wrong = [r for r in rows if not right_by(r[0], labels)]
     table_rows = []
     for use_action in (False, True):
         for threshold in [x / 20 for x in range(0, 17)]:
@@ -130,7 +135,7 @@ def shares(run_path: Path, labels: Mapping[str, bool] | None = None) -> dict[str
     labels = labels or {}
     cases = load_run(run_path).cases
     shown = [c for c in cases if c.outcome.answered]
-    wrong = [c for c in shown if not labels.get(c.id, right(c))]
+    wrong = [c for c in shown if not right_by(c, labels)]
     return {
         "questions": len(cases),
         "answered": round(len(shown) / max(len(cases), 1), 3),
