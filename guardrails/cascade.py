@@ -21,6 +21,7 @@ from guardrails.decision import JudgeSignal, Signals, decide, judge_needed
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
 from guardrails.output import unsourced_contacts
+from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.relevance import relevance
 from guardrails.tier1 import check_support, evidence_text
 from guardrails.verdict import ReasonCode, SentenceFinding, Tier1Result, Verdict
@@ -70,9 +71,11 @@ def measure(
     *,
     answer: str = "",
     question: str = "",
+    quotes: Sequence[Quote] = (),
 ) -> Signals:
     """Tier 1's signals for :func:`decide` (the judge's come later, if it is needed); the
-    relevance signal needs the ``question`` the ``answer`` replies to."""
+    relevance signal needs the ``question`` the ``answer`` replies to, the quote check the
+    ``quotes`` it relies on."""
     windows = [f.evidence for f in tier1.findings if f.evidence]
     return Signals(
         findings=tier1.findings,
@@ -80,6 +83,7 @@ def measure(
         unsupported_quantities=unsupported_quantities(tier1.findings, passages, customer),
         conditions=condition_findings(tier1.findings, passages, customer),
         unsourced_contacts=unsourced_contacts(answer, [evidence_text(p) for p in passages]),
+        misquoted=misquotes(check_quotes(quotes, passages)),
         relevance=relevance(question, answer, windows) if question.strip() else None,
     )
 
@@ -142,6 +146,7 @@ def _tier1(
     calibration: Calibration,
     policy: CompliancePolicy | None,
     question: str,
+    quotes: Sequence[Quote] = (),
 ) -> tuple[Tier1Result, Signals]:
     customer = customer_words(conversation)
     tier1 = check_support(
@@ -154,7 +159,9 @@ def _tier1(
         conversation=customer,
     )
     findings = policy.check(answer) if policy else []
-    signals = measure(tier1, passages, customer, findings, answer=answer, question=question)
+    signals = measure(
+        tier1, passages, customer, findings, answer=answer, question=question, quotes=quotes
+    )
     return tier1, signals
 
 
@@ -170,11 +177,44 @@ def passes_tier1(
 ) -> bool:
     """Whether tier 1 alone passes ``text`` (a sentence of an answer as it streams): the check
     :func:`check_answer` makes before it would ask a judge, and nothing is asked here."""
+    return check_tier1(
+        text,
+        passages,
+        embedder=embedder,
+        conversation=conversation,
+        calibration=calibration,
+        policy=policy,
+        question=question,
+    ).passed
+
+
+def check_tier1(
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    embedder: Embedder,
+    conversation: Sequence[Turn],
+    calibration: Calibration,
+    policy: CompliancePolicy | None = None,
+    question: str = "",
+    quotes: Sequence[Quote] = (),
+) -> Verdict:
+    """:func:`check_answer` without a judge: its verdict when tier 1 decides; an answer it would
+    leave to a judge escalates at tier 1 (``UNGROUNDED`` when a sentence is flagged,
+    ``NON_COMPLIANT`` when only a compliance rule fired), with the flagged sentences."""
     if not passages:
-        return False
-    _, signals = _tier1(text, passages, embedder, conversation, calibration, policy, question)
+        return Verdict.escalate(
+            ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
+        )
+    _, signals = _tier1(
+        answer, passages, embedder, conversation, calibration, policy, question, quotes
+    )
     verdict = decide(signals, calibration)
-    return verdict.passed and verdict.tier == 1
+    if not judge_needed(signals, calibration):
+        return verdict
+    reason = ReasonCode.UNGROUNDED if verdict.flagged else ReasonCode.NON_COMPLIANT
+    detail = f"tier 1 flagged {len(verdict.flagged)} sentence(s) and no judge was asked"
+    return verdict.model_copy(update={"reasons": [reason], "tier": 1, "detail": detail})
 
 
 def check_answer(
@@ -189,6 +229,7 @@ def check_answer(
     grounding_prompt: Prompt,
     policy: CompliancePolicy | None = None,
     question: str = "",
+    quotes: Sequence[Quote] = (),
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
 
@@ -222,7 +263,9 @@ def check_answer(
     * A link, e-mail address or phone number that no passage gives escalates
       ``UNSOURCED_CONTACT`` at tier 1 (guardrails/output.py); with a ``question`` (the core
       issue) and a relevance threshold calibrated, an answer about something else escalates
-      ``OFF_QUESTION`` at tier 1 (guardrails/relevance.py).
+      ``OFF_QUESTION`` at tier 1 (guardrails/relevance.py); an answer that relies on a
+      ``quote`` no passage holds word for word escalates ``MISQUOTED`` at tier 1
+      (guardrails/quotes.py).
 
     A passing tier-2 verdict keeps the tier-1 flagged findings and the judge's verdict for the
     record. The customer's turns of ``conversation`` count as evidence for sentences that
@@ -232,7 +275,9 @@ def check_answer(
         return Verdict.escalate(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
-    tier1, signals = _tier1(answer, passages, embedder, conversation, calibration, policy, question)
+    tier1, signals = _tier1(
+        answer, passages, embedder, conversation, calibration, policy, question, quotes
+    )
     if judge_needed(signals, calibration):
         judged = ask_judge(
             judge_model,

@@ -44,6 +44,8 @@ class Signals(BaseModel):
     conditions: list[ConditionFinding] = Field(default_factory=list)
     # Links, e-mail addresses and phone numbers of the answer that no passage gives.
     unsourced_contacts: list[str] = Field(default_factory=list)
+    # Quotes the answer relies on that are no passage's own words.
+    misquoted: list[str] = Field(default_factory=list)
     # How well the answer and its evidence match the question (None: no question was given).
     relevance: Relevance | None = None
     judge: JudgeSignal | None = None
@@ -93,8 +95,8 @@ def _hard_fail(signals: Signals, weak: Sequence[SentenceFinding], floor: float) 
 
 def _refusal(signals: Signals, calibration: Calibration) -> tuple[ReasonCode, str] | None:
     """Why tier 1 refuses the answer whatever its sentences' support: its yes contradicts a
-    condition for the customer, it gives a contact no passage gives, or it is about something
-    other than the question."""
+    condition for the customer, it gives a contact no passage gives, it relies on a quote no
+    passage holds, or it is about something other than the question."""
     refused = contradictions(signals.conditions)
     if refused:
         conditions = "; ".join(f.describe() for f in refused)
@@ -103,6 +105,9 @@ def _refusal(signals: Signals, calibration: Calibration) -> tuple[ReasonCode, st
     if signals.unsourced_contacts:
         contacts = ", ".join(signals.unsourced_contacts)
         return ReasonCode.UNSOURCED_CONTACT, f"contact check: {contacts} in no passage"
+    if signals.misquoted:
+        quoted = "; ".join(repr(q) for q in signals.misquoted)
+        return ReasonCode.MISQUOTED, f"quote check: {quoted} is in no passage, word for word"
     return _off_question(signals.relevance, calibration)
 
 
@@ -148,7 +153,8 @@ def decide(signals: Signals, calibration: Calibration) -> Verdict:
 
 def _decide(signals: Signals, calibration: Calibration) -> Verdict:
     """Fail at tier 1 when the answer's yes contradicts a condition for the customer's own
-    quantity, gives a contact no passage gives, or is about something else; pass at tier 1 when
+    quantity, gives a contact no passage gives, relies on a made-up quote, or is about something
+    else; pass at tier 1 when
     nothing is flagged; fail at tier 1 on an unsupported quantity or a claim below the coverage
     floor; otherwise the judge's signal decides at tier 2."""
     weak = flagged(signals, calibration)

@@ -17,6 +17,8 @@ class ReasonCode(StrEnum):
     # quantity ("Yes, you get the fee back" when 12 minutes late is not "more than 20").
     CONTRADICTS_CONDITION = "contradicts_condition"
     UNSOURCED_CONTACT = "unsourced_contact"
+    # A quote the answer relies on is no passage's own words (guardrails/quotes.py).
+    MISQUOTED = "misquoted"
     OFF_QUESTION = "off_question"
     INCOHERENT = "incoherent"
     NON_COMPLIANT = "non_compliant"

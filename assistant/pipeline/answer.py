@@ -8,25 +8,20 @@ passages do not answer (``NOT IN THE EXCERPTS``, or ``NONE`` as the quotes) is n
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 from core.prompts.ask import Asked, ask
 from guardrails.output import strip_markup
+from guardrails.quotes import Quote
 from knowledge_base.articles import Passage, format_passages
 
 CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
-
-
-class Quote(BaseModel):
-    """A passage sentence the model says its answer relies on."""
-
-    article_id: str
-    text: str
 
 
 class AnswerDraft(BaseModel):
@@ -38,6 +33,10 @@ class AnswerDraft(BaseModel):
     answer: str = ""
     citations: list[str] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
+
+    def thinking(self) -> str:
+        """What the model wrote before its answer, for the trace: its reasoning, or its quotes."""
+        return self.reasoning or "\n".join(f"[{q.article_id}] {q.text}" for q in self.quotes)
 
 
 # What the model gave: the draft (``value``; None when its output never parsed, even after the
@@ -98,7 +97,8 @@ def json_answer_text(text: str) -> str:
     return "".join(out)
 
 
-def _quotes(text: str) -> list[Quote]:
+def quotes_in(text: str) -> list[Quote]:
+    """The quotes of a plain-text reply before its ``ANSWER:`` (so far, while it is written)."""
     marker, end = _QUOTES.search(text), _ANSWER.search(text)
     if marker is None:
         return []
@@ -107,14 +107,30 @@ def _quotes(text: str) -> list[Quote]:
     return [Quote(article_id=m[1], text=m[2].strip('"\u201c\u201d ')) for m in lines if m]
 
 
+_JSON_QUOTES = re.compile(r'"quotes"\s*:\s*(?=\[)')
+
+
+def json_quotes_in(text: str) -> list[Quote]:
+    """The ``"quotes"`` of a JSON reply once that list is complete; [] before, or when it is not
+    a list of quotes."""
+    start = _JSON_QUOTES.search(text)
+    if start is None:
+        return []
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, start.end())
+        return TypeAdapter(list[Quote]).validate_python(value)
+    except (ValueError, ValidationError):
+        return []
+
+
 def parse_plain(text: str) -> AnswerDraft | None:
     """A plain-text reply as a draft; None when it holds no answer and does not decline."""
     answer = answer_text(text).strip()
     if _UNANSWERABLE.search(answer or text):
-        return AnswerDraft(answerable=False, quotes=_quotes(text))
+        return AnswerDraft(answerable=False, quotes=quotes_in(text))
     if not answer:
         return None
-    return AnswerDraft(answer=answer, quotes=_quotes(text))
+    return AnswerDraft(answer=answer, quotes=quotes_in(text))
 
 
 def parse_json(text: str) -> AnswerDraft | None:

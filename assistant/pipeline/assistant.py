@@ -23,6 +23,7 @@ from core.prompts import resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
 from guardrails.cascade import passes_tier1
 from guardrails.compliance import load_policy
+from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.verdict import Verdict
 from knowledge_base.search import HybridSearcher
 
@@ -166,8 +167,12 @@ class Assistant:
                 question=work.core_issue,
             )
 
+        def quoted(quotes: list[Quote]) -> bool:
+            return not misquotes(check_quotes(quotes, work.passages))
+
         titles = {p.article_id: p.chunk.title for p in work.passages}
-        return SentenceGate(passes, work.events, titles, json=self.answer_prompt.json_mode)
+        json = self.answer_prompt.json_mode
+        return SentenceGate(passes, work.events, titles, json=json, quoted=quoted)
 
 
 def _since(start: float) -> float:

@@ -253,6 +253,7 @@ def check(
         grounding_prompt=guards.grounding_prompt,
         policy=guards.policy,
         question=work.core_issue,
+        quotes=draft.quotes,
     )
 
 
@@ -282,7 +283,7 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
         classification=work.classification,
         verdict=verdict,
         withheld_answer=withheld.answer if withheld is not None and draft is None else None,
-        reasoning=work.draft.reasoning if work.draft is not None else "",
+        reasoning=work.draft.thinking() if work.draft is not None else "",
         passages=work.passages,
         prompt_tokens=work.prompt_tokens,
         completion_tokens=work.completion_tokens,

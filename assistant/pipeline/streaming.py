@@ -4,7 +4,9 @@ While the model writes, each answer sentence that is complete is held against th
 tier 1 alone (guardrails.cascade.passes_tier1). The sentences that pass, in order, are sent at
 once; the first that does not is held, and so is every sentence after it: they wait for the
 whole answer's check (the judge included, as the non-streamed path runs it), and are sent only if
-it passes. No sentence reaches the customer before it has passed.
+it passes. No sentence reaches the customer before it has passed. A reply that quotes its
+evidence first (``QUOTES:`` ... ``ANSWER:``, or a JSON ``"quotes"`` list before ``"answer"``) has
+its quotes checked when the answer starts: one that no passage holds holds the whole answer.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.pipeline.answer import CITATION, answer_text, json_answer_text
+from assistant.pipeline.answer import (
+    CITATION,
+    answer_text,
+    json_answer_text,
+    json_quotes_in,
+    quotes_in,
+)
 from assistant.pipeline.reply import Citation
 from guardrails.output import strip_markup
+from guardrails.quotes import Quote
 from guardrails.sentences import split_sentences
 from guardrails.tier1 import attach_bare_replies
 
@@ -82,12 +91,17 @@ class SentenceGate:
         titles: Mapping[str, str],
         *,
         json: bool = False,
+        quoted: Callable[[list[Quote]], bool] | None = None,
     ) -> None:
-        """``json``: the reply is a JSON object whose ``"answer"`` string is what streams."""
+        """``json``: the reply is a JSON object whose ``"answer"`` string is what streams;
+        ``quoted``: whether a plain reply's quotes are all passages' own words."""
         self._passes = passes
+        self._quoted = quoted
+        self._quotes_checked = False
         self._send = send
         self._titles = titles
         self._answer_of = json_answer_text if json else answer_text
+        self._quotes_of = json_quotes_in if json else quotes_in
         self._raw = ""
         self._offered = 0
         self.held = False
@@ -97,10 +111,16 @@ class SentenceGate:
         """The model starts its reply again (a retry): forget the text, keep what was shown."""
         self._raw = ""
         self._offered = 0
+        self._quotes_checked = False
 
     def feed(self, piece: str) -> None:
         self._raw += piece
-        complete = cited_sentences(strip_markup(self._answer_of(self._raw)))[:-1]  # last goes on
+        answer = self._answer_of(self._raw)
+        if answer and self._quoted is not None and not self._quotes_checked:
+            # The quotes are complete once the answer starts.
+            self._quotes_checked = True
+            self.held = self.held or not self._quoted(self._quotes_of(self._raw))
+        complete = cited_sentences(strip_markup(answer))[:-1]  # the last goes on
         for text, ids in complete[self._offered :]:
             self._offer(text, ids)
         self._offered = max(self._offered, len(complete))

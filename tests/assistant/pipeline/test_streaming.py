@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+from assistant.pipeline.answer import json_quotes_in
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import HANDOFF_MESSAGE
 from assistant.pipeline.streaming import Progress, Sentence, cited_sentences
 from core.conversation import Turn
 from core.llm.fake import FakeChatModel
+from guardrails.quotes import Quote
 from guardrails.verdict import ReasonCode
 from tests.conftest import answer_json
 
@@ -111,3 +114,59 @@ def test_a_json_answer_streams_its_answer_string_and_never_the_reasoning(
     order = [e.stage if isinstance(e, Progress) else "sentence" for e in events]
     assert order.index("sentence") < order.index("guardrail")  # sent while written
     assert all("passage states" not in text for text in sentences(events))
+
+
+QUOTED = "QUOTES:\n[pay-002] {quote}\nANSWER:\n" + TRUE
+
+
+def test_a_made_up_quote_holds_the_whole_answer_and_escalates_as_misquoted(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel().enqueue(QUOTED.format(quote="Cash-outs cost $0.85 each, always."))
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@3"))
+    assert sentences(events) == []
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.MISQUOTED]
+    assert "Cash-outs cost $0.85 each, always." in reply.verdict.detail
+
+
+def test_a_verbatim_quote_lets_its_answer_stream(make_assistant: Build) -> None:
+    quote = "Each Instant Pay cash-out costs $0.85."
+    events, reply = streamed(
+        make_assistant(
+            FakeChatModel().enqueue(QUOTED.format(quote=quote)), answer_prompt="answer@3"
+        )
+    )
+    assert reply.answered
+    assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
+
+
+def quoted_json(quote: str) -> str:
+    quotes = [{"article_id": "pay-002", "text": quote}]
+    return json.dumps(
+        {"quotes": quotes, "answerable": True, "answer": TRUE, "citations": ["pay-002"]}
+    )
+
+
+def test_json_quotes_are_read_once_their_list_is_complete() -> None:
+    whole = quoted_json("Each Instant Pay cash-out costs $0.85.")
+    cut = whole.index("]") + 1
+    assert json_quotes_in(whole[: cut - 2]) == []
+    assert json_quotes_in(whole[:cut]) == [
+        Quote(article_id="pay-002", text="Each Instant Pay cash-out costs $0.85.")
+    ]
+
+
+def test_a_json_answer_on_a_made_up_quote_never_streams(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(quoted_json("Cash-outs cost $0.85 each, always."))
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@7"))
+    assert sentences(events) == []
+    assert reply.verdict.reasons == [ReasonCode.MISQUOTED]
+
+
+def test_a_json_answer_on_verbatim_quotes_streams(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(quoted_json("Each Instant Pay cash-out costs $0.85."))
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@7"))
+    assert reply.answered
+    assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
+    assert reply.reasoning == "[pay-002] Each Instant Pay cash-out costs $0.85."
