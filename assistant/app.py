@@ -34,6 +34,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
             app.state.services = build_services(settings)
             app.state.services.warm()
             app.state.services.recover()
+            app.state.services.keep_recovering()
         yield
 
     # FastAPI's /docs and /redoc run inline script, which the Content-Security-Policy refuses:

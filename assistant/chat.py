@@ -2,7 +2,10 @@
 
 Nothing the customer sends is lost: the message is stored (as the screen stage redacted it)
 before the rest of the message path runs, and any failure after that becomes an escalation
-with its reason.
+with its reason. The writes that follow a stored message (its case, its reply) keep trying
+through a database outage of up to ``STORE_PATIENCE_S`` (a restart takes seconds); a message
+left unanswered past that is found by :meth:`ChatService.recover`, which a running server calls
+every minute.
 
 Messages of one conversation are answered one at a time, in the order they arrive: a second
 message sent while the first is being answered waits, is stored after the first's reply and is
@@ -13,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -32,6 +37,7 @@ from assistant.storage import Database, StoredConversation, StoredMessage
 from assistant.storage.experiments import Outcome
 from assistant.storage.tables import utcnow
 from core.conversation import Turn
+from core.errors import DatabaseError
 from guardrails.verdict import ReasonCode, Verdict
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,27 @@ log = logging.getLogger(__name__)
 # A customer message still unanswered this long after it was stored was abandoned by a server
 # that stopped (no message takes this long: the model's timeouts are far shorter).
 RECOVER_AFTER = timedelta(minutes=5)
+# How long the writes after a stored customer message keep trying while the database is down.
+STORE_PATIENCE_S = 30.0
+
+T = TypeVar("T")
+
+
+def persist(write: Callable[[], T], patience: float = STORE_PATIENCE_S) -> T:
+    """``write()``, tried again with growing pauses while the database fails, for at most
+    ``patience`` seconds; then its :class:`DatabaseError` goes on. (A write that committed but
+    lost its connection before saying so is written twice: a duplicate beats a lost reply.)"""
+    deadline = time.monotonic() + patience
+    pause = 0.25
+    while True:
+        try:
+            return write()
+        except DatabaseError as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database write failed; trying again", extra={"error": str(exc)})
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
 
 class MessageOutcome(BaseModel):
@@ -207,16 +234,16 @@ class ChatService:
         assignments: list[Assignment],
         trace: str | None,
     ) -> StoredMessage:
-        return self.conversations.add_message(
-            conversation_id,
-            role="assistant",
-            text=reply.text,
-            meta=ReplyTrace.of(
-                reply,
-                trace_id=trace,
-                escalation_id=escalation_id,
-                experiments={a.experiment_id: a.variant for a in assignments},
-            ).model_dump(mode="json"),
+        meta = ReplyTrace.of(
+            reply,
+            trace_id=trace,
+            escalation_id=escalation_id,
+            experiments={a.experiment_id: a.variant for a in assignments},
+        ).model_dump(mode="json")
+        return persist(
+            lambda: self.conversations.add_message(
+                conversation_id, role="assistant", text=reply.text, meta=meta
+            )
         )
 
     def _route(self, conversation: StoredConversation) -> tuple[Assistant, list[Assignment]]:
@@ -251,20 +278,18 @@ class ChatService:
     ) -> str | None:
         if reply.answered or reply.declined:
             return None
-        record = self.desk.escalate(
-            NewEscalation(
-                conversation_id=conversation_id,
-                message_id=customer.id,
-                reasons=reply.verdict.codes,
-                tier=reply.verdict.tier,
-                issue_type=reply.classification.issue_type,
-                core_issue=reply.core_issue,
-                transcript=transcript,
-                verdict=reply.verdict,
-                evidence=_evidence(reply, original),
-            )
+        case = NewEscalation(
+            conversation_id=conversation_id,
+            message_id=customer.id,
+            reasons=reply.verdict.codes,
+            tier=reply.verdict.tier,
+            issue_type=reply.classification.issue_type,
+            core_issue=reply.core_issue,
+            transcript=transcript,
+            verdict=reply.verdict,
+            evidence=_evidence(reply, original),
         )
-        return record.id
+        return persist(lambda: self.desk.escalate(case)).id
 
     def _record_outcomes(
         self,

@@ -63,7 +63,8 @@ class Settings(PipelineSettings, BaseSettings):
     # for the model, and how often a streamed reply sends a keep-alive comment.
     message_workers: int = Field(default=4, ge=1, le=64)
     # Messages answered or waiting for a worker at once; one more is refused with 503 and
-    # Retry-After before anything is stored (assistant/workers.py). Default: 4 per worker.
+    # Retry-After before anything is stored (assistant/workers.py). Default: 2 per worker, so an
+    # accepted message waits for at most one ahead of it per worker.
     message_capacity: int | None = Field(default=None, ge=1)
     model_queue_depth: int = Field(default=32, ge=1)
     # Calls sent to an OpenAI-compatible endpoint at once (the embedded model runs one at a time).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -32,6 +33,8 @@ from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
 
 log = logging.getLogger(__name__)
+# How often a running server looks for customer messages left without a reply.
+RECOVER_EVERY_S = 60.0
 
 
 @dataclass
@@ -92,6 +95,20 @@ class Services:
     def readiness(self) -> dict[str, bool]:
         """Each component's readiness, within a second even when one of them hangs."""
         return self.probes.check()
+
+    def keep_recovering(self, every_s: float = RECOVER_EVERY_S) -> threading.Thread:
+        """:meth:`recover` every ``every_s`` seconds while the process runs: a message whose
+        reply could not be stored (the database was down longer than the chat service waits)
+        becomes a case without waiting for a restart."""
+
+        def run() -> None:
+            while True:
+                time.sleep(every_s)
+                self.recover()
+
+        thread = threading.Thread(target=run, name="tether-recover", daemon=True)
+        thread.start()
+        return thread
 
 
 # Texts whose vectors are kept: the knowledge base's chunks and sentences, recent questions.

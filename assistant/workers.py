@@ -39,7 +39,7 @@ class MessageWorkers:
     def __init__(self, chat: ChatService, *, workers: int, capacity: int | None = None) -> None:
         self.chat = chat
         self.workers = workers
-        self.capacity = capacity or workers * 4
+        self.capacity = capacity or workers * 2
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tether-message")
         self._lock = threading.Lock()
         self._in_flight = 0

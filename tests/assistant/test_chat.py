@@ -1,17 +1,20 @@
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from assistant.chat import ChatService
+from assistant.chat import ChatService, persist
 from assistant.desk import AgentDesk
+from assistant.escalations.models import EscalationRecord, NewEscalation
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import Reply
 from assistant.pipeline.stages import Screened
-from assistant.storage import Database
+from assistant.storage import Database, StoredMessage
 from assistant.storage.tables import utcnow
 from core.conversation import Turn
+from core.errors import DatabaseError
 from core.llm.base import ChatMessage
 from core.llm.fake import FakeChatModel
 from guardrails.pii import Redaction
@@ -187,3 +190,60 @@ def test_a_message_a_stopped_server_left_unanswered_becomes_a_case_once(
     assert history[1].trace is not None and history[1].trace.escalation_id == recovered[0]
     assert len(database.conversations.get(in_flight.id).messages) == 1
     assert service.recover() == []
+
+
+def test_a_database_that_fails_for_a_moment_after_the_message_is_stored_loses_nothing(
+    make_assistant: Build,
+    database: Database,
+    desk: AgentDesk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case and the reply of a stored message are written again while the database is
+    down (a restart), so the message ends with both."""
+    service = ChatService(database=database, desk=desk, assistant=make_assistant(FakeChatModel()))
+    convo = database.conversations.create()
+    failures = {"escalate": 2, "reply": 2}
+    add_message, escalate = database.conversations.add_message, desk.escalate
+
+    def flaky_add(conversation_id: str, **fields: Any) -> StoredMessage:
+        if fields["role"] == "assistant" and failures["reply"]:
+            failures["reply"] -= 1
+            raise DatabaseError("database failed: OperationalError: server closed the connection")
+        return add_message(conversation_id, **fields)
+
+    def flaky_escalate(case: NewEscalation) -> EscalationRecord:
+        if failures["escalate"]:
+            failures["escalate"] -= 1
+            raise DatabaseError("database failed: OperationalError: connection refused")
+        return escalate(case)
+
+    monkeypatch.setattr(database.conversations, "add_message", flaky_add)
+    monkeypatch.setattr(desk, "escalate", flaky_escalate)
+    monkeypatch.setattr("assistant.chat.time.sleep", lambda _: None)
+
+    outcome = service.post_message(convo.id, "Where is my refund?")  # the fake model is down
+
+    assert failures == {"escalate": 0, "reply": 0}
+    assert outcome.escalation_id is not None
+    assert [m.role for m in database.conversations.get(convo.id).messages] == [
+        "customer",
+        "assistant",
+    ]
+    assert database.escalations.get(outcome.escalation_id).message_id == outcome.customer_message.id
+
+
+def test_a_database_down_longer_than_the_patience_gives_up_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr("assistant.chat.time.monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr("assistant.chat.time.sleep", lambda _: None)
+    calls = []
+
+    def down() -> None:
+        calls.append(1)
+        raise DatabaseError("database failed")
+
+    with pytest.raises(DatabaseError):
+        persist(down, patience=30)
+    assert 2 <= len(calls) <= 4

@@ -286,11 +286,15 @@ def test_the_live_page_loads_its_script_from_the_server(
 ) -> None:
     log_in(client, keys["alice"])
     page = client.get("/console/live").text
-    assert '<script src="/console/static/live.js" defer></script>' in page
+    assert '<script type="module" src="/console/static/live.js"></script>' in page
     script = client.get("/console/static/live.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
     assert "csrf_token: form.dataset.csrf" in script.text
+    assert 'import {readEvents} from "./sse.js"' in script.text
+    events = client.get("/console/static/sse.js")
+    assert "javascript" in events.headers["content-type"]
+    assert "export async function readEvents" in events.text
 
 
 # -- a case with no draft ---------------------------------------------------------------------
