@@ -22,6 +22,9 @@ from assistant.console.csrf import ConsoleOriginCheck
 from assistant.monitoring.logs import new_trace_id, trace_id
 from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
 from assistant.settings import Settings, get_settings
+from assistant.webchat import articles as chat_articles
+from assistant.webchat import messages as chat_messages
+from assistant.webchat import routes as chat
 from assistant.wiring import Services, build_services
 
 
@@ -88,6 +91,10 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(console_quality.router)
     app.include_router(console_live.router)
     app.mount("/console/static", StaticFiles(directory=console.HERE / "static"), name="static")
+    app.include_router(chat.router)
+    app.include_router(chat_messages.router)
+    app.include_router(chat_articles.router)
+    app.mount("/chat/static", StaticFiles(directory=chat.HERE / "static"), name="chat-static")
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -148,9 +148,15 @@ class MethodsAllowed:
         await self.app(scope, receive, send_with_allow)
 
 
+# Pages that show customers' words, and their static files (which may be cached).
+PRIVATE_PAGES = ("/console", "/chat")
+STATIC = ("/console/static", "/chat/static")
+
+
 class SecurityHeaders:
-    """The security headers on every response; ``Cache-Control: no-store`` on console pages
-    (they show customers' words). A route that crashes still answers 500 with them."""
+    """The security headers on every response; ``Cache-Control: no-store`` on the pages of the
+    console and the chat (they show customers' words). A route that crashes still answers 500
+    with them."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -160,7 +166,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        console_page = path.startswith("/console") and not path.startswith("/console/static")
+        private_page = path.startswith(PRIVATE_PAGES) and not path.startswith(STATIC)
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -170,7 +176,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
-                if console_page:
+                if private_page:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 

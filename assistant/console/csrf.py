@@ -2,9 +2,10 @@
 
 - Every form carries a token tied to the session: an HMAC of the session's secret cookie, so a
   page elsewhere (which can neither read the cookie nor the console's pages) cannot know it.
-- Every unsafe request to ``/console`` whose ``Origin`` (or, without one, ``Referer``) names
-  another host is refused with 403 before any route runs. Browsers send ``Origin`` with every
-  POST; a request with neither header comes from no browser page, and still needs the token.
+- Every unsafe request to ``/console`` (and the customers' ``/chat``) whose ``Origin`` (or,
+  without one, ``Referer``) names another host is refused with 403 before any route runs.
+  Browsers send ``Origin`` with every POST; a request with neither header comes from no browser
+  page, and still needs the token.
 - The session cookie itself is ``SameSite=Strict`` and ``HttpOnly``.
 """
 
@@ -19,6 +20,8 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The pages that act on a session cookie: the console, and the customers' chat page.
+SESSION_PATHS = ("/console", "/chat")
 FIELD = "csrf_token"
 
 
@@ -47,7 +50,7 @@ def same_origin(headers: Headers) -> bool:
 
 
 class ConsoleOriginCheck:
-    """403 for an unsafe request to the console from a page of another site."""
+    """403 for an unsafe request to the console or the chat page from a page of another site."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,11 +59,11 @@ class ConsoleOriginCheck:
         if (
             scope["type"] == "http"
             and scope["method"] not in SAFE_METHODS
-            and scope.get("path", "").startswith("/console")
+            and scope.get("path", "").startswith(SESSION_PATHS)
             and not same_origin(Headers(scope=scope))
         ):
             response = PlainTextResponse(
-                "Refused: this console request came from a page of another site.",
+                "Refused: this request came from a page of another site.",
                 status_code=403,
             )
             await response(scope, receive, send)
