@@ -133,13 +133,24 @@ def eval_injection(
 def eval_latency(
     questions: Annotated[Path | None, typer.Option(help="questions.jsonl")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions")] = None,
-    customers: Annotated[int, typer.Option(min=1, help="Customers asking at once")] = 4,
+    customers: Annotated[
+        int, typer.Option(min=0, help="Customers asking at once (0: skip that run)")
+    ] = 4,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option(help="Measure one lever on its own: SETTING=VALUE, e.g. llm_n_batch=128"),
+    ] = None,
 ) -> None:
     """Time to the first verified sentence and to the full reply on the real model, against the
-    previous configuration in the same run; then with several customers at once."""
+    previous configuration in the same run (or the configured one without ``--lever``); then
+    with several customers at once."""
     from evals import latency
+    from evals.bench.suite import parse_settings
 
     try:
-        print_figures(latency.run(questions, limit=limit, customers=customers))
+        levers = parse_settings(lever or [])
+        print_figures(
+            latency.run(questions, limit=limit, customers=customers, lever=levers or None)
+        )
     except TetherError as exc:
         fail(exc)

@@ -8,6 +8,11 @@ streamed: the time to the first verified sentence (the first that reached the cu
 the full reply are recorded. Then the configured one answers groups of ``customers`` questions
 at once, through the one model queue, as several customers would. The machine's raw prefill and
 decode speed is printed first. The last line is one JSON object.
+
+With ``lever`` (``tether eval latency --lever llm_n_batch=128``), one speed lever is measured on
+its own: "previous" is the configured settings as they are, "current" the same with the lever
+changed, each on a model of its own; everything else is equal. ``customers=0`` skips the run
+with several customers at once.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from assistant.pipeline.streaming import Progress, Sentence
 from assistant.settings import SAMPLE_KB, Settings, get_settings
 from assistant.wiring import build_assistant, build_classifier, build_embedder
 from core.conversation import Turn
+from core.errors import ConfigurationError
 from core.llm.llama_cpp import LlamaCppModel
 from core.llm.queue import QueuedModel
 from evals.report import table
@@ -99,29 +105,56 @@ def _concurrent(assistant: Assistant, groups: Sequence[Sequence[Sequence[Turn]]]
     return timings
 
 
+def with_lever(settings: Settings, lever: Mapping[str, object]) -> Settings:
+    """``settings`` with the lever's settings changed, each checked as the setting it names."""
+    unknown = sorted(set(lever) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigurationError(f"{unknown} are not settings")
+    try:
+        return Settings.model_validate({**settings.model_dump(), **lever})
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid lever {dict(lever)}: {exc}") from exc
+
+
+def _sides(settings: Settings, lever: Mapping[str, object] | None) -> dict[str, Settings]:
+    """The two configurations timed side by side: before issue 13 (its prompt and evidence, no
+    prefix cache or prompt lookup) and the configured one; or, for a lever, the configured one
+    without and with it."""
+    if lever:
+        return {"previous": settings, "current": with_lever(settings, lever)}
+    before = settings.updated(PREVIOUS).model_copy(
+        update={"llm_prefix_cache": False, "llm_prompt_lookup": 0}
+    )
+    return {"previous": before, "current": settings}
+
+
+def _load(settings: Settings) -> LlamaCppModel:
+    return LlamaCppModel.load(
+        settings.llm_model_path,
+        n_ctx=settings.llm_n_ctx,
+        n_threads=settings.llm_threads,
+        seed=settings.llm_seed,
+        n_batch=settings.llm_n_batch,
+        prompt_lookup=settings.llm_prompt_lookup,
+        prefix_cache=settings.llm_prefix_cache,
+        flash_attn=settings.llm_flash_attn,
+    )
+
+
 def run(
     questions: Path | None = None,
     *,
     limit: int | None = None,
     customers: int = 4,
     settings: Settings | None = None,
+    lever: Mapping[str, object] | None = None,
 ) -> dict[str, float]:
     settings = settings or get_settings()
     cases = load_questions(questions or SAMPLE_KB / "questions.jsonl")[:limit]
     embedder = build_embedder()
+    sides = _sides(settings, lever)
     # Each configuration has a context of its own, so each keeps what it would keep alone.
-    models = {
-        name: LlamaCppModel.load(
-            settings.llm_model_path,
-            n_ctx=settings.llm_n_ctx,
-            n_threads=settings.llm_threads,
-            seed=settings.llm_seed,
-            n_batch=settings.llm_n_batch,
-            prompt_lookup=settings.llm_prompt_lookup if name == "current" else 0,
-            prefix_cache=settings.llm_prefix_cache if name == "current" else False,
-        )
-        for name in ("previous", "current")
-    }
+    models = {name: _load(side) for name, side in sides.items()}
     speed = models["current"].speed(prompt_tokens=400, decode_tokens=48)
     figures: dict[str, float] = {"n": float(len(cases)), **speed}
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,27 +162,28 @@ def run(
         ingest(load_articles(settings.kb_path), store=store, embedder=embedder, progress=False)
         classifier = build_classifier(settings, embedder)
 
-        def assistant(name: str, overrides: Mapping[str, object]) -> Assistant:
+        def assistant(name: str) -> Assistant:
             return build_assistant(
-                settings.updated(overrides),
+                sides[name],
                 model=QueuedModel(models[name], depth=max(customers, 1) * 4),
                 embedder=embedder,
                 store=store,
                 classifier=classifier,
             )
 
-        previous, current = assistant("previous", PREVIOUS), assistant("current", {})
+        previous, current = assistant("previous"), assistant("current")
         timings: dict[str, list[Timing]] = {"previous": [], "current": []}
         for case in tqdm(cases, desc="previous and current, in turn"):
             timings["previous"].append(_timed(previous, case.turns()))
             timings["current"].append(_timed(current, case.turns()))
-        turns = [c.turns() for c in cases]
-        groups = [turns[i : i + customers] for i in range(0, len(turns), customers)]
-        timings["concurrent"] = _concurrent(current, groups)
+        if customers:
+            turns = [c.turns() for c in cases]
+            groups = [turns[i : i + customers] for i in range(0, len(turns), customers)]
+            timings["concurrent"] = _concurrent(current, groups)
     for name, measured in timings.items():
         figures.update(_figures(measured, name))
     _ratios(figures)
-    _print(figures, settings, customers)
+    _print(figures, sides, customers, lever)
     return figures
 
 
@@ -168,18 +202,37 @@ def _ratios(figures: dict[str, float]) -> None:
             )
 
 
-def _print(figures: Mapping[str, float], settings: Settings, customers: int) -> None:
+def _labels(
+    sides: Mapping[str, Settings], customers: int, lever: Mapping[str, object] | None
+) -> list[tuple[str, str]]:
+    current = sides["current"]
+    if lever:
+        changed = ", ".join(f"{k}={v}" for k, v in lever.items())
+        labels = [("previous", "configured"), ("current", f"configured with {changed}")]
+    else:
+        labels = [
+            ("previous", f"previous ({PREVIOUS['answer_prompt']}, sections, no prefix cache)"),
+            ("current", f"configured ({current.answer_prompt}, {current.evidence})"),
+        ]
+    if customers:
+        labels.append(("concurrent", f"{labels[1][1]}, {customers} customers at once"))
+    return labels
+
+
+def _print(
+    figures: Mapping[str, float],
+    sides: Mapping[str, Settings],
+    customers: int,
+    lever: Mapping[str, object] | None,
+) -> None:
+    current = sides["current"]
     print(
         f"machine: prefill {figures['prefill_tokens_per_s']:.0f} tokens/s, "
         f"decode {figures['decode_tokens_per_s']:.1f} tokens/s "
-        f"({settings.llm_threads} threads, batch {settings.llm_n_batch})"
+        f"({current.llm_threads} threads, batch {current.llm_n_batch})"
     )
     rows = []
-    for name, label in (
-        ("previous", f"previous ({PREVIOUS['answer_prompt']}, whole sections, no prefix cache)"),
-        ("current", f"configured ({settings.answer_prompt}, {settings.evidence})"),
-        ("concurrent", f"configured, {customers} customers at once"),
-    ):
+    for name, label in _labels(sides, customers, lever):
         rows.append(
             (
                 label,

@@ -44,6 +44,7 @@ class LlamaCppModel(ChatModel):
         prefix_cache: bool = False,
         n_batch: int = 512,
         prompt_lookup: int = 0,
+        flash_attn: bool = False,
     ) -> LlamaCppModel:
         """``prompt_lookup``: tokens to draft by prompt-lookup decoding (0: off), which guesses
         the next tokens from the prompt (answers copy from the passages) and checks them in one
@@ -63,6 +64,7 @@ class LlamaCppModel(ChatModel):
             n_batch=n_batch,
             seed=seed,
             draft_model=draft,
+            flash_attn=flash_attn,
             verbose=False,
         )
         return cls(llama, name=path.stem, seed=seed, prefix_cache=prefix_cache)

@@ -70,7 +70,7 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, object]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigurationError(f"--set takes KEY=VALUE, not {pair!r}")
+            raise ConfigurationError(f"a setting is KEY=VALUE, not {pair!r}")
         overrides[key.strip()] = value.strip()
     return overrides
 
