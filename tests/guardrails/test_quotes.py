@@ -3,7 +3,10 @@ from __future__ import annotations
 from guardrails.quotes import Quote, check_quotes, fold, misquotes
 from tests.conftest import make_passage as passage
 
-BODY = "- Each cash-out costs a flat **$0.85**, no matter how much you cash out. Instant Pay is not free."
+BODY = (
+    "- Each cash-out costs a flat **$0.85**, no matter how much you cash out. "
+    "Instant Pay is not free."
+)
 
 
 def test_a_passage_sentence_copied_with_other_spacing_case_and_marks_is_verbatim() -> None:
