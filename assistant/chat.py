@@ -29,7 +29,7 @@ from assistant.escalations.models import Evidence, EvidencePassage, NewEscalatio
 from assistant.experiments.router import Assignment, ExperimentRouter
 from assistant.monitoring.logs import trace_id
 from assistant.pipeline.assistant import Assistant
-from assistant.pipeline.reply import HANDOFF_MESSAGE, Reply, unclassified
+from assistant.pipeline.reply import Reply, unclassified
 from assistant.pipeline.stages import Screened
 from assistant.pipeline.streaming import EventSink
 from assistant.pipeline.trace import ReplyTrace
@@ -79,9 +79,10 @@ def _turns(messages: list[StoredMessage]) -> list[Turn]:
     return [m.turn for m in messages if m.turn is not None]
 
 
-def _internal_failure(screened: Screened, exc: Exception) -> Reply:
+def _internal_failure(assistant: Assistant, screened: Screened, exc: Exception) -> Reply:
     return Reply(
-        text=HANDOFF_MESSAGE,
+        text=assistant.messages(screened.work.language).handoff,
+        language=screened.work.language,
         answered=False,
         core_issue=screened.work.core_issue,
         classification=unclassified(),
@@ -208,7 +209,7 @@ class ChatService:
     def _interrupted(self, conversation_id: str, messages: list[StoredMessage]) -> str:
         turns = _turns(messages)
         reply = Reply(
-            text=HANDOFF_MESSAGE,
+            text=self.assistant.messages(self.assistant.language_of(turns[-1].text)).handoff,
             answered=False,
             core_issue=turns[-1].text,
             classification=unclassified(),
@@ -266,7 +267,7 @@ class ChatService:
             return assistant.reply_to(screened, events)
         except Exception as exc:  # the last line of defence: escalate, never drop the message
             log.exception("assistant failed", extra={"conversation_id": conversation_id})
-            return _internal_failure(screened, exc)
+            return _internal_failure(assistant, screened, exc)
 
     def _escalate(
         self,

@@ -59,16 +59,20 @@ class MessageWorkers:
     ) -> Future[MessageOutcome]:
         with self._lock:
             if self._in_flight >= self.capacity:
-                raise BusyError(
-                    f"{self._in_flight} messages are being answered; try again shortly",
-                    self.retry_after(),
-                )
+                raise self._busy(text)
             self._in_flight += 1
         # The job keeps the request's context (its trace id goes into the logs and the record).
         context = contextvars.copy_context()
         job = self._pool.submit(context.run, self._answer, conversation_id, text, events)
         job.add_done_callback(self._release)
         return job
+
+    def _busy(self, text: str) -> BusyError:
+        """The refusal, in the customer's language (the profile's busy message)."""
+        assistant = self.chat.assistant
+        wait = self.retry_after()
+        messages = assistant.messages(assistant.language_of(text))
+        return BusyError(messages.busy_text(in_flight=self._in_flight, retry_after=wait), wait)
 
     def _answer(self, conversation_id: str, text: str, events: EventSink | None) -> MessageOutcome:
         outcome = self.chat.post_message(conversation_id, text, events)

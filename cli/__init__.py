@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bench, evals, keys, operations, product
+from cli import bench, evals, keys, operations, product, profiles
 from cli.product import bootstrap_admin_key
 
 app = typer.Typer(
@@ -13,6 +13,8 @@ app = typer.Typer(
 app.command("ingest")(product.ingest_cmd)
 app.command()(product.ask)
 app.command()(product.serve)
+app.command()(profiles.init)
+app.command()(profiles.check)
 app.add_typer(evals.app, name="eval")
 app.add_typer(keys.app, name="keys")
 app.add_typer(keys.cases_app, name="cases")

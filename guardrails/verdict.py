@@ -31,6 +31,9 @@ class ReasonCode(StrEnum):
     LLM_ERROR = "llm_error"
     STORE_ERROR = "store_error"
     INTERNAL_ERROR = "internal_error"
+    # Written in a language the business does not serve or the check cannot read
+    # (guardrails/language.py): a person answers, and the customer is told in their language.
+    UNSUPPORTED_LANGUAGE = "unsupported_language"
 
 
 class SentenceFinding(BaseModel):

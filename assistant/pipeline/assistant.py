@@ -2,7 +2,8 @@
 
 Pure orchestration over the seams it is given (model, embedder, searcher, classifier); it never
 raises for a failed answer or a failing service: every outcome is a :class:`Reply` with a verdict.
-The stages themselves are in :mod:`assistant.pipeline.stages`.
+The stages themselves are in :mod:`assistant.pipeline.stages`. The business it answers for (its
+prompts' fields, its messages, the languages it serves) is its profile (``core/profile.py``).
 """
 
 from __future__ import annotations
@@ -18,27 +19,39 @@ from assistant.pipeline.stages import Guards, Screened, Work
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn
 from core.embeddings import Embedder
+from core.languages import Language
 from core.llm.base import ChatModel
-from core.prompts import resolve_prompt
+from core.profile import Messages, Profile, sample_profile
+from core.prompts import Prompt, resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
 from guardrails.cascade import passes_tier1
 from guardrails.compliance import load_policy
+from guardrails.language import LanguageDetector, default_detector, language_of
 from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.verdict import Verdict
 from knowledge_base.search import HybridSearcher
 
 
-def resolve_guards(settings: PipelineSettings) -> Guards:
-    """The prompts, thresholds and policy of the check stage; a bad reference fails here, at
-    start, not on a customer's message."""
+def business_prompt(ref: str, settings: PipelineSettings, profile: Profile) -> Prompt:
+    """A prompt version, looked up in the settings' prompts folder (the profile's when they name
+    none) before the bundled ones, with the business's fields filled in whenever it renders."""
+    return resolve_prompt(ref, settings.prompts_dir or profile.prompts).bind(
+        profile.prompt_fields()
+    )
+
+
+def resolve_guards(settings: PipelineSettings, profile: Profile | None = None) -> Guards:
+    """The prompts, thresholds and policy of the check stage (the profile's policy unless the
+    settings name one); a bad reference fails here, at start, not on a customer's message."""
+    profile = profile or sample_profile()
     calibration = settings.guardrails_calibration
     return Guards(
         calibration=calibration
         if isinstance(calibration, Calibration)
         else load_calibration(calibration),
-        policy=load_policy(settings.compliance_policy),
-        judge_prompt=resolve_prompt(settings.judge_prompt, settings.prompts_dir),
-        grounding_prompt=resolve_prompt(settings.grounding_prompt, settings.prompts_dir),
+        policy=load_policy(settings.compliance_policy or profile.compliance_policy),
+        judge_prompt=business_prompt(settings.judge_prompt, settings, profile),
+        grounding_prompt=business_prompt(settings.grounding_prompt, settings, profile),
     )
 
 
@@ -52,6 +65,8 @@ class Assistant:
         classifier: IssueClassifier,
         settings: PipelineSettings | None = None,
         judge_model: ChatModel | None = None,
+        profile: Profile | None = None,
+        detector: LanguageDetector | None = None,
     ) -> None:
         self.model = model
         self.judge_model = judge_model or model
@@ -59,11 +74,15 @@ class Assistant:
         self.searcher = searcher
         self.classifier = classifier
         self.settings = settings or PipelineSettings()
-        self.answer_prompt = resolve_prompt(self.settings.answer_prompt, self.settings.prompts_dir)
-        self.condense_prompt = resolve_prompt(
-            self.settings.condense_prompt, self.settings.prompts_dir
+        self.profile = profile or sample_profile()
+        self.detector = detector or default_detector()
+        self.answer_prompt = business_prompt(
+            self.settings.answer_prompt, self.settings, self.profile
         )
-        self.guards = resolve_guards(self.settings)
+        self.condense_prompt = business_prompt(
+            self.settings.condense_prompt, self.settings, self.profile
+        )
+        self.guards = resolve_guards(self.settings, self.profile)
 
     def with_config(self, overrides: Mapping[str, object]) -> Assistant:
         """The same seams under other message-path settings (an experiment's variant, a
@@ -77,6 +96,8 @@ class Assistant:
             searcher=self.searcher,
             classifier=self.classifier,
             settings=self.settings.updated(overrides),
+            profile=self.profile,
+            detector=self.detector,
         )
 
     def screen(self, turns: Sequence[Turn], events: EventSink | None = None) -> Screened:
@@ -85,7 +106,7 @@ class Assistant:
         if events is not None:
             events(Progress(stage="screen"))
         start = time.perf_counter()
-        screened = stages.screen(turns, self.settings)
+        screened = stages.screen(turns, self.settings, profile=self.profile, detector=self.detector)
         screened.work.laps["screen"] = _since(start)
         return screened
 
@@ -101,7 +122,19 @@ class Assistant:
         start = time.perf_counter()
         verdict = screened.stop or self._run(work)
         work.laps["total"] = round(work.laps.get("screen", 0.0) + _since(start), 1)
-        return stages.decide(work, verdict, self.settings)
+        return stages.decide(work, verdict, self.settings, self.messages(work.language))
+
+    def messages(self, language: Language | None) -> Messages:
+        """The profile's messages in ``language`` (its default language's when None)."""
+        return self.profile.messages_for(language)
+
+    def language_of(self, text: str) -> Language | None:
+        """The language of ``text`` when the detector is sure of it (None when it is not, or
+        detection is off)."""
+        if not self.settings.detect_language:
+            return None
+        found = language_of([text], self.detector, self.settings.language_confidence)
+        return found.language if found is not None else None
 
     def _run(self, work: Work) -> Verdict:
         with work.timed("condense"):

@@ -5,19 +5,23 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from assistant.pipeline.classify import UNKNOWN, Classification
+from core.languages import Language
+from core.profile import sample_profile
 from guardrails.planted import PlantedSentence
 from guardrails.verdict import Verdict
 from knowledge_base.articles import Passage
 
-HANDOFF_MESSAGE = (
-    "Thanks for your patience. I want to make sure you get the right answer, so I've passed your "
-    "conversation to a member of our support team. A person will follow up here shortly."
-)
 
-DECLINE_MESSAGE = (
-    "Sorry, I can only help with questions about Hoppa: your orders, deliveries, payments and "
-    "your account. If your question is about one of those, could you tell me a bit more?"
-)
+def __getattr__(name: str) -> str:
+    """``HANDOFF_MESSAGE`` and ``DECLINE_MESSAGE``: the sample profile's English messages, for
+    code and tests written before business profiles. The message path uses its profile's
+    (:meth:`core.profile.Profile.messages_for`)."""
+    messages = sample_profile().messages_for(Language.EN)
+    if name == "HANDOFF_MESSAGE":
+        return messages.handoff
+    if name == "DECLINE_MESSAGE":
+        return messages.decline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def unclassified() -> Classification:
@@ -45,6 +49,8 @@ class Reply(BaseModel):
     latency_ms: dict[str, float] = Field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The customer's language when the detector was sure of it (the reply's messages are in it).
+    language: Language | None = None
     # True when the message was out of scope and politely declined (no escalation).
     declined: bool = False
     # Kinds of personal data redacted from the conversation before any model saw it.

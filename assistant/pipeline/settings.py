@@ -50,6 +50,12 @@ class PipelineSettings(BaseModel):
     # tries to instruct the assistant (prompt injection) goes to a person instead of the model.
     redact_pii: bool = True
     screen_injection: bool = True
+    # The customer's language (guardrails/language.py): a message the detector is at least
+    # this sure is in a language the check cannot read, or the profile does not serve, goes
+    # to a person, who is announced in that language. 0.6 was chosen on 2026-12-02 between the
+    # translated golden questions (0.736 and up) and English questions (0.378 at most).
+    detect_language: bool = True
+    language_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     # Passage sentences that instruct the assistant (planted in an article: "Add a link to your
     # reply") are removed from the evidence before the model or the check reads them
     # (guardrails/planted.py; measured by `python -m evals.planted`).

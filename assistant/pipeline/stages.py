@@ -17,24 +17,21 @@ from assistant.pipeline.answer import AnswerDraft, GeneratedAnswer, generate_ans
 from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
 from assistant.pipeline.focus import focus
-from assistant.pipeline.reply import (
-    DECLINE_MESSAGE,
-    HANDOFF_MESSAGE,
-    Citation,
-    Reply,
-    unclassified,
-)
+from assistant.pipeline.reply import Citation, Reply, unclassified
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn, transcript
 from core.embeddings import Embedder
 from core.errors import LLMError, StoreError
+from core.languages import Language
 from core.llm.base import ChatModel
+from core.profile import Messages, Profile
 from core.prompts import Prompt
 from guardrails.calibration import Calibration
 from guardrails.cascade import check_answer
 from guardrails.compliance import CompliancePolicy
 from guardrails.injection import detect_injection
+from guardrails.language import LanguageDetector, language_of, unverifiable
 from guardrails.pii import redact
 from guardrails.planted import PlantedSentence, clean_passages
 from guardrails.verdict import ReasonCode, Verdict
@@ -48,6 +45,8 @@ class Work:
 
     turns: list[Turn]
     pii_kinds: list[str] = field(default_factory=list)
+    # The customer's language, when the detector is sure of it (None: the profile's default).
+    language: Language | None = None
     core_issue: str = ""
     classification: Classification = field(default_factory=unclassified)
     # The passages the reply reports: all that were retrieved, then only the relevant ones.
@@ -101,9 +100,16 @@ def redact_turns(turns: Sequence[Turn]) -> tuple[list[Turn], list[list[str]]]:
     return redacted, [r.kinds() for r in redactions]
 
 
-def screen(turns: Sequence[Turn], settings: PipelineSettings) -> Screened:
+def screen(
+    turns: Sequence[Turn],
+    settings: PipelineSettings,
+    *,
+    profile: Profile,
+    detector: LanguageDetector | None = None,
+) -> Screened:
     """Personal data redacted before any model sees it; a message that tries to instruct the
-    assistant goes to a person (the verdict), never to the model."""
+    assistant, or that is written in a language the answer cannot be checked in, goes to a
+    person (the verdict), never to the model."""
     redacted, kinds = list(turns), [list[str]() for _ in turns]
     if settings.redact_pii:
         redacted, kinds = redact_turns(turns)
@@ -115,14 +121,20 @@ def screen(turns: Sequence[Turn], settings: PipelineSettings) -> Screened:
         core_issue=message,
     )
     screened = Screened(work, None, kinds[latest] if latest is not None else [])
+    detection = None
+    if detector is not None and settings.detect_language:
+        said = [t.text for t in reversed(redacted) if t.role == "customer"]
+        detection = language_of(said, detector, settings.language_confidence)
+        work.language = detection.language if detection is not None else None
     injection = detect_injection(message) if settings.screen_injection else None
-    if injection is None or not injection.flagged:
-        return screened
-    stop = Verdict.escalate(
-        ReasonCode.PROMPT_INJECTION,
-        detail=f"injection score {injection.score} ({', '.join(injection.signals)})",
-    )
-    return Screened(work, stop, screened.message_pii)
+    if injection is not None and injection.flagged:
+        stop = Verdict.escalate(
+            ReasonCode.PROMPT_INJECTION,
+            detail=f"injection score {injection.score} ({', '.join(injection.signals)})",
+        )
+        return Screened(work, stop, screened.message_pii)
+    foreign = unverifiable(detection, profile.languages)
+    return screened if foreign is None else Screened(work, foreign, screened.message_pii)
 
 
 def condense(
@@ -257,12 +269,13 @@ def check(
     )
 
 
-def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
+def decide(work: Work, verdict: Verdict, settings: PipelineSettings, messages: Messages) -> Reply:
     """The reply: the answer when it passed; otherwise the hand-off (or, for a message outside
-    the business when the settings say so, the polite decline), with the withheld draft."""
+    the business when the settings say so, the polite decline), with the withheld draft, in
+    the customer's language (``messages``)."""
     draft = work.draft if verdict.passed else None
     declined = ReasonCode.OUT_OF_SCOPE in verdict.reasons and settings.out_of_scope == "decline"
-    text = DECLINE_MESSAGE if declined else HANDOFF_MESSAGE
+    text = messages.decline if declined else messages.handoff
     if work.shown and draft is None:  # the stream stopped: what was shown, then the hand-off
         text = " ".join(work.shown) + "\n\n" + text
     citations: list[Citation] = []
@@ -277,6 +290,7 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings) -> Reply:
     return Reply(
         text=text,
         answered=draft is not None,
+        language=work.language,
         declined=declined and draft is None,
         citations=citations,
         core_issue=work.core_issue,

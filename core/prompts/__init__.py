@@ -11,12 +11,22 @@ from pathlib import Path
 from string import Formatter
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigurationError
 from core.llm.base import ChatMessage
 
 PROMPTS_DIR = Path(__file__).resolve().parent
+
+
+class PromptFields(BaseModel):
+    """What a business profile fills into prompts: ``{business}``, ``{customers}``, ``{tone}``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    business: str
+    customers: str
+    tone: str = ""
 
 
 class Prompt(BaseModel):
@@ -27,6 +37,8 @@ class Prompt(BaseModel):
     user: str
     max_tokens: int = 512
     json_mode: bool = False
+    # The business profile's fields, filled in at every rendering (:meth:`bind`).
+    bound: PromptFields | None = Field(default=None, exclude=True)
 
     @property
     def ref(self) -> str:
@@ -39,7 +51,13 @@ class Prompt(BaseModel):
             names |= {name for _, name, _, _ in Formatter().parse(template) if name}
         return names
 
+    def bind(self, fields: PromptFields) -> Prompt:
+        """This prompt with a business's fields, filled in whenever it is rendered."""
+        return self.model_copy(update={"bound": fields})
+
     def render(self, **values: str) -> list[ChatMessage]:
+        if self.bound is not None:
+            values = {**self.bound.model_dump(), **values}
         missing = self.fields - values.keys()
         if missing:
             raise ConfigurationError(f"prompt {self.ref} needs {sorted(missing)}")

@@ -3,12 +3,13 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigurationError
-from core.prompts import load_prompt, parse_ref
+from core.prompts import PromptFields, load_prompt, parse_ref
 
 
 def test_answer_prompt_renders_passages_conversation_and_question() -> None:
-    prompt = load_prompt("answer@1")
+    prompt = load_prompt("answer@1").bind(PromptFields(business="Acme", customers="shoppers"))
     messages = prompt.render(passages="[ref-001] text", conversation="customer: hi", question="q?")
+    assert messages[0].content.startswith("You are Acme's support assistant for shoppers.")
     assert [m.role for m in messages] == ["system", "user"]
     assert "[ref-001] text" in messages[1].content
     assert prompt.json_mode is True
@@ -49,3 +50,18 @@ def test_a_prompts_folder_of_ones_own_is_searched_first() -> None:
     assert "citations" in resolve_prompt("answer@2", planted).system  # bundled: still found
     with pytest.raises(ConfigurationError, match="not found"):
         resolve_prompt("answer@90")
+
+
+def test_a_business_field_left_unbound_is_named() -> None:
+    with pytest.raises(ConfigurationError, match=r"needs \['business', 'customers'\]"):
+        load_prompt("answer@2").render(passages="p", conversation="c", question="q")
+
+
+def test_the_callers_values_win_over_the_bound_fields() -> None:
+    fields = PromptFields(business="Acme", customers="shoppers")
+    messages = (
+        load_prompt("answer@2")
+        .bind(fields)
+        .render(passages="p", conversation="c", question="q", business="Other")
+    )
+    assert "You are Other's" in messages[0].content

@@ -1,8 +1,12 @@
 from assistant.pipeline.answer import generate_answer, parse_draft, strip_citations
 from core.llm.fake import FakeChatModel
+from core.profile import sample_profile
 from core.prompts import load_prompt
 from knowledge_base.articles import format_passages
 from tests.conftest import answer_json, make_passage
+
+# The sample business's answer prompt (its {business} and {customers} filled in).
+ANSWER_1 = load_prompt("answer@1").bind(sample_profile().prompt_fields())
 
 PASSAGES = [
     make_passage(
@@ -56,9 +60,7 @@ def test_strip_citations_leaves_clean_punctuation() -> None:
 
 def test_malformed_output_is_retried_once() -> None:
     model = FakeChatModel().enqueue("not json", answer_json("You have 7 days.", ["ref-001"]))
-    result = generate_answer(
-        model, load_prompt("answer@1"), question="q", conversation="c", passages=PASSAGES
-    )
+    result = generate_answer(model, ANSWER_1, question="q", conversation="c", passages=PASSAGES)
     assert result.attempts == 2
     assert result.value is not None and result.value.citations == ["ref-001"]
     assert len(model.calls) == 2
@@ -66,9 +68,7 @@ def test_malformed_output_is_retried_once() -> None:
 
 def test_malformed_twice_gives_no_draft() -> None:
     model = FakeChatModel().enqueue("nope", "still nope", answer_json("never read", []))
-    result = generate_answer(
-        model, load_prompt("answer@1"), question="q", conversation="c", passages=PASSAGES
-    )
+    result = generate_answer(model, ANSWER_1, question="q", conversation="c", passages=PASSAGES)
     assert result.value is None
     assert result.attempts == 2
     assert result.replies == ["nope", "still nope"]
