@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.pipeline.settings import PipelineSettings
+from core.profile import SAMPLE_PROFILE_DIR, load_profile
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_KB = PACKAGE_ROOT / "knowledge_base" / "sample"
@@ -22,6 +23,10 @@ class Settings(PipelineSettings, BaseSettings):
 
     # Where embedded state lives (Chroma directory, SQLite file).
     data_dir: Path = Path(".tether")
+    # The business profile (a folder with profile.yaml: core/profile.py); by default the
+    # bundled sample. Its knowledge base, taxonomy, priorities, compliance policy and prompts
+    # folder are the defaults of the settings below (TETHER_KB_PATH and the others still win).
+    profile: Path = SAMPLE_PROFILE_DIR
     kb_path: Path = SAMPLE_KB / "articles"
     taxonomy_path: Path = SAMPLE_KB / "taxonomy.yaml"
 
@@ -111,6 +116,24 @@ class Settings(PipelineSettings, BaseSettings):
     # plain HTTP (behind a proxy that terminates TLS); it is always set for HTTPS requests.
     console_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     console_secure_cookie: bool = False
+
+    @model_validator(mode="after")
+    def _profile_paths(self) -> Self:
+        """The profile's files, for each path setting that was not given (a broken profile
+        fails here, at start)."""
+        profile = load_profile(self.profile)
+        given = self.model_fields_set
+        if "kb_path" not in given:
+            self.kb_path = profile.knowledge_base
+        if "taxonomy_path" not in given:
+            self.taxonomy_path = profile.taxonomy
+        if "priority_rules_path" not in given:
+            self.priority_rules_path = profile.priorities
+        if "compliance_policy" not in given:
+            self.compliance_policy = profile.compliance_policy
+        if "prompts_dir" not in given and profile.prompts is not None:
+            self.prompts_dir = profile.prompts
+        return self
 
     @property
     def chroma_path(self) -> Path:

@@ -29,6 +29,7 @@ from core.errors import TetherError
 from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel, LazyModel
 from core.llm.queue import QueuedModel
+from core.profile import Profile, load_profile
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
 
@@ -181,6 +182,11 @@ def build_classifier(
     )
 
 
+def build_profile(settings: Settings) -> Profile:
+    """The business profile the settings select (``TETHER_PROFILE``; the sample by default)."""
+    return load_profile(settings.profile)
+
+
 def build_assistant(
     settings: PipelineSettings,
     *,
@@ -188,6 +194,7 @@ def build_assistant(
     embedder: Embedder,
     store: VectorStore,
     classifier: IssueClassifier,
+    profile: Profile | None = None,
 ) -> Assistant:
     return Assistant(
         model=model,
@@ -195,6 +202,7 @@ def build_assistant(
         searcher=HybridSearcher(store, embedder),
         classifier=classifier,
         settings=settings,
+        profile=profile,
     )
 
 
@@ -212,6 +220,7 @@ def assemble(
         embedder=embedder,
         store=vector_store,
         classifier=build_classifier(settings, embedder),
+        profile=build_profile(settings),
     )
     desk = AgentDesk(database, load_priority_rules(settings.priority_rules_path))
     experiments = load_experiments(settings.experiments_path)
