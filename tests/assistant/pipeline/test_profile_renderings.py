@@ -15,6 +15,7 @@ from core.conversation import Turn, transcript
 from core.languages import Language
 from core.llm.base import ChatMessage
 from core.profile import sample_profile
+from core.prompts import PROMPTS_DIR, load_prompt
 from knowledge_base.articles import Chunk, Passage, format_passages
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
@@ -61,7 +62,16 @@ def rendered_prompts() -> list[str]:
 
 
 def test_every_bundled_prompt_version_has_a_rendering() -> None:
-    assert len(rendered_prompts()) == 15
+    bundled = sorted(f"{p.parent.name}@{p.stem[1:]}" for p in PROMPTS_DIR.glob("*/v*.yaml"))
+    assert sorted(set(rendered_prompts()) - {"answer@90"}) == bundled
+
+
+def test_no_prompt_names_the_sample_business_itself() -> None:
+    """A business is named through {business}: a prompt that wrote "Hoppa" would say it to
+    every other business's customers."""
+    for path in [*PROMPTS_DIR.glob("*/v*.yaml"), *PLANTED.glob("*/v*.yaml")]:
+        prompt = load_prompt(f"{path.parent.name}@{path.stem[1:]}", path.parents[1])
+        assert "Hoppa" not in prompt.system + prompt.user, path
 
 
 @pytest.mark.parametrize("ref", rendered_prompts())
