@@ -184,7 +184,9 @@ class ChatService:
         stored_reply = self._store_reply(
             conversation_id, reply, escalation_id, assignments, trace_id.get()
         )
-        self._record_outcomes(assignments, conversation_id, customer, reply, escalation_id)
+        self._record_outcomes(
+            assignments, conversation_id, customer, stored_reply, reply, escalation_id
+        )
         _log(conversation_id, reply, escalation_id)
         return MessageOutcome(
             customer_message=customer,
@@ -297,6 +299,7 @@ class ChatService:
         assignments: list[Assignment],
         conversation_id: str,
         customer: StoredMessage,
+        stored_reply: StoredMessage,
         reply: Reply,
         escalation_id: str | None,
     ) -> None:
@@ -311,6 +314,7 @@ class ChatService:
                     escalated=not reply.answered,
                     escalation_id=escalation_id,
                     latency_ms=reply.latency_ms.get("total", 0.0),
+                    reply_message_id=stored_reply.id,
                 ),
             )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from assistant.escalations.drafts import compare
 from assistant.escalations.models import EscalationRecord, NewEscalation
 from assistant.escalations.priority import PriorityRules
 from assistant.storage.conversations import StoredMessage
@@ -51,12 +52,18 @@ class AgentDesk:
         kb_gap: bool = False,
         regression: RegressionRequest | None = None,
     ) -> tuple[EscalationRecord, StoredMessage]:
-        case = None
-        if regression is not None:
-            record = self.database.escalations.get(escalation_id)
-            case = regression_case(record, reply, regression)
+        """Answer the customer and close the case; the audit trail records whether the reply
+        sent the withheld draft unchanged, edited it or replaced it (assistant/escalations/
+        drafts.py)."""
+        record = self.database.escalations.get(escalation_id)
+        case = regression_case(record, reply, regression) if regression is not None else None
         return self.database.escalations.resolve(
-            escalation_id, agent, reply=reply, kb_gap=kb_gap, regression_case=case
+            escalation_id,
+            agent,
+            reply=reply,
+            kb_gap=kb_gap,
+            regression_case=case,
+            draft=compare(record.evidence.withheld_answer, reply),
         )
 
 

@@ -16,6 +16,7 @@ from assistant.desk import AgentDesk
 from assistant.escalations.priority import load_priority_rules
 from assistant.experiments.config import load_experiments
 from assistant.experiments.router import ExperimentRouter
+from assistant.feedback import FeedbackService
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.classify import IssueClassifier, load_taxonomy
 from assistant.pipeline.focus import warm
@@ -53,8 +54,10 @@ class Services:
     message_capacity: int | None = None
     workers: MessageWorkers = field(init=False)
     probes: Readiness = field(init=False)
+    feedback: FeedbackService = field(init=False)
 
     def __post_init__(self) -> None:
+        self.feedback = FeedbackService(self.database, self.desk.rules)
         self.workers = MessageWorkers(
             self.chat, workers=self.message_workers, capacity=self.message_capacity
         )

@@ -34,6 +34,8 @@ class ReasonCode(StrEnum):
     # Written in a language the business does not serve or the check cannot read
     # (guardrails/language.py): a person answers, and the customer is told in their language.
     UNSUPPORTED_LANGUAGE = "unsupported_language"
+    # Not a check: the customer rated an answer that had passed it thumbs-down.
+    CUSTOMER_FEEDBACK = "customer_feedback"
 
 
 class SentenceFinding(BaseModel):

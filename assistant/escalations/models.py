@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.escalations.drafts import DraftUse
 from core.conversation import Turn
 from guardrails.verdict import Verdict
 
@@ -31,6 +32,8 @@ class Action(StrEnum):
     NOTE = "note"
     KB_GAP = "kb_gap"
     REGRESSION_CASE = "regression_case"
+    # The customer rated a reply of the case's conversation (detail: rating, comment).
+    CUSTOMER_FEEDBACK = "customer_feedback"
 
 
 class EscalationEvent(BaseModel):
@@ -68,6 +71,32 @@ class Resolution(BaseModel):
     kb_gap: bool = False
     kb_gap_id: str | None = None
     regression_case_id: str | None = None
+    # What the agent's reply did with the withheld draft (None: there was no draft).
+    draft_use: DraftUse | None = None
+    # The share of the draft's words the reply kept (assistant/escalations/drafts.py).
+    draft_kept: float | None = None
+
+
+class DraftCounts(BaseModel):
+    """Resolved cases by what the agent's reply did with the withheld draft."""
+
+    unchanged: int = 0
+    edited: int = 0
+    replaced: int = 0
+    no_draft: int = 0
+
+    @property
+    def with_draft(self) -> int:
+        return self.unchanged + self.edited + self.replaced
+
+    def share(self, use: DraftUse) -> float | None:
+        """The share of resolutions with a draft that used it so; None without any."""
+        count = {
+            DraftUse.UNCHANGED: self.unchanged,
+            DraftUse.EDITED: self.edited,
+            DraftUse.REPLACED: self.replaced,
+        }[use]
+        return count / self.with_draft if self.with_draft else None
 
 
 class NewEscalation(BaseModel):

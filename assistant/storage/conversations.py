@@ -4,7 +4,7 @@ so a failure later on loses nothing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage.engine import Sessions
-from assistant.storage.tables import ConversationRow, MessageRow, utcnow
+from assistant.storage.tables import ConversationRow, FeedbackRow, MessageRow, utcnow
 from core.conversation import Turn
 from core.errors import NotFoundError
 
@@ -26,6 +26,21 @@ class AgentReply(BaseModel):
     escalation_id: str | None = None
 
 
+Rating = Literal["up", "down"]
+
+
+class Feedback(BaseModel):
+    """The customer's rating of an assistant reply (the latest: a new one replaces it)."""
+
+    rating: Rating
+    comment: str | None = None
+    # The case this feedback opened (a thumbs-down on an answer) or was added to (a reply that
+    # had already been handed over).
+    escalation_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
 class StoredMessage(BaseModel):
     """A message as stored. Its ``meta`` is written and read only through the typed views below:
     the trace of an assistant's reply, who wrote an agent's reply, the kinds of personal data
@@ -36,6 +51,8 @@ class StoredMessage(BaseModel):
     text: str
     created_at: datetime
     meta: dict[str, Any]
+    # The customer's rating, for an assistant reply that has one (loaded with the conversation).
+    feedback: Feedback | None = None
 
     @property
     def turn(self) -> Turn | None:
@@ -101,13 +118,19 @@ class ConversationStore:
                 .where(MessageRow.conversation_id == conversation_id)
                 .order_by(MessageRow.seq)
             ).all()
+            ratings = {
+                f.message_id: to_feedback(f)
+                for f in session.scalars(
+                    select(FeedbackRow).where(FeedbackRow.conversation_id == conversation_id)
+                )
+            }
             return StoredConversation(
                 id=row.id,
                 customer_ref=row.customer_ref,
                 owner=row.owner,
                 owner_key_id=row.owner_key_id,
                 created_at=row.created_at,
-                messages=[to_message(m) for m in messages],
+                messages=[to_message(m, ratings.get(m.id)) for m in messages],
             )
 
     def unanswered(self, before: datetime) -> list[tuple[str, StoredMessage]]:
@@ -192,7 +215,16 @@ def add_message(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def to_message(row: MessageRow) -> StoredMessage:
+def to_message(row: MessageRow, feedback: Feedback | None = None) -> StoredMessage:
     return StoredMessage(
-        id=row.id, role=row.role, text=row.text, created_at=row.created_at, meta=row.meta
+        id=row.id,
+        role=row.role,
+        text=row.text,
+        created_at=row.created_at,
+        meta=row.meta,
+        feedback=feedback,
     )
+
+
+def to_feedback(row: FeedbackRow) -> Feedback:
+    return Feedback.model_validate(row, from_attributes=True)

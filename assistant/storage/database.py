@@ -17,6 +17,7 @@ from assistant.storage.conversations import ConversationStore
 from assistant.storage.engine import Sessions, make_engine
 from assistant.storage.escalations import EscalationStore
 from assistant.storage.experiments import ExperimentStore
+from assistant.storage.feedback import FeedbackStore
 from assistant.storage.keys import KeyStore
 from assistant.storage.quality import QualityStore
 from core.errors import ConfigurationError, DatabaseError
@@ -43,6 +44,7 @@ class Database:
         self.console_sessions = ConsoleSessionStore(self.sessions)
         self.experiments = ExperimentStore(self.sessions)
         self.quality = QualityStore(self.sessions)
+        self.feedback = FeedbackStore(self.sessions)
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
+from assistant.escalations.drafts import DraftComparison, DraftUse
 from assistant.escalations.models import (
     CLAIMABLE,
     Action,
+    DraftCounts,
     EscalationEvent,
     EscalationRecord,
     Evidence,
@@ -59,32 +61,9 @@ class EscalationStore:
     def add(
         self, new: NewEscalation, *, level: PriorityLevel, rule: str, now: datetime | None = None
     ) -> EscalationRecord:
-        now = now or utcnow()
         with self._db.session() as session:
-            row = EscalationRow(
-                conversation_id=new.conversation_id,
-                message_id=new.message_id,
-                status=Status.OPEN,
-                priority=level.name,
-                priority_rank=level.rank,
-                due_at=level.due(now),
-                reasons=list(new.reasons),
-                tier=new.tier,
-                issue_type=new.issue_type,
-                core_issue=new.core_issue,
-                transcript=[t.model_dump() for t in new.transcript],
-                verdict=new.verdict.model_dump(mode="json"),
-                evidence=new.evidence.model_dump(mode="json", exclude_none=True),
-                resolution={},
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            session.flush()
-            for reason in dict.fromkeys(new.reasons):
-                session.add(EscalationReasonRow(escalation_id=row.id, reason=reason))
-            _event(session, row.id, SYSTEM_ACTOR, Action.CREATED, now, priority_rule=rule)
-            return self._load(session, row.id)
+            escalation_id = add_case(session, new, level=level, rule=rule, now=now or utcnow())
+            return self._load(session, escalation_id)
 
     def claim(
         self, escalation_id: str, agent: str, now: datetime | None = None
@@ -102,7 +81,7 @@ class EscalationStore:
                 row = _get(session, escalation_id)
                 who = f" by {row.assignee}" if row.status == Status.CLAIMED else ""
                 raise ConflictError(f"escalation {escalation_id} is already {row.status}{who}")
-            _event(session, escalation_id, agent, Action.CLAIMED, now)
+            add_event(session, escalation_id, agent, Action.CLAIMED, now)
             return self._load(session, escalation_id)
 
     def give_back(
@@ -112,7 +91,7 @@ class EscalationStore:
         now = now or utcnow()
         with self._db.session() as session:
             self._take_own(session, escalation_id, agent, Status.RETURNED, now, action="return")
-            _event(session, escalation_id, agent, Action.RETURNED, now, note=note)
+            add_event(session, escalation_id, agent, Action.RETURNED, now, note=note)
             return self._load(session, escalation_id)
 
     def resolve(
@@ -123,10 +102,13 @@ class EscalationStore:
         reply: str,
         kb_gap: bool = False,
         regression_case: BenchmarkCase | None = None,
+        draft: DraftComparison | None = None,
         now: datetime | None = None,
     ) -> tuple[EscalationRecord, StoredMessage]:
         """Close a case claimed by ``agent``: the reply goes into the customer's conversation,
-        marked as from a person, in the same transaction as the status change."""
+        marked as from a person, in the same transaction as the status change. ``draft``: what
+        the reply did with the withheld draft, kept with the resolution and in the audit
+        trail."""
         now = now or utcnow()
         with self._db.session() as session:
             row = self._take_own(session, escalation_id, agent, Status.RESOLVED, now, "resolve")
@@ -137,7 +119,13 @@ class EscalationStore:
                 text=reply,
                 meta=AgentReply(agent=agent, escalation_id=escalation_id).model_dump(),
             )
-            resolution = Resolution(reply_message_id=message.id, kb_gap=kb_gap)
+            resolution = Resolution(
+                reply_message_id=message.id,
+                kb_gap=kb_gap,
+                draft_use=draft.use if draft else None,
+                draft_kept=draft.kept if draft else None,
+            )
+            row.draft_use = draft.use if draft else None
             if kb_gap:
                 gap = KbGapRow(
                     escalation_id=escalation_id,
@@ -150,7 +138,7 @@ class EscalationStore:
                 session.add(gap)
                 session.flush()
                 resolution.kb_gap_id = gap.id
-                _event(session, escalation_id, agent, Action.KB_GAP, now, kb_gap_id=gap.id)
+                add_event(session, escalation_id, agent, Action.KB_GAP, now, kb_gap_id=gap.id)
             if regression_case is not None:
                 session.add(
                     RegressionCaseRow(
@@ -162,7 +150,7 @@ class EscalationStore:
                     )
                 )
                 resolution.regression_case_id = regression_case.id
-                _event(
+                add_event(
                     session,
                     escalation_id,
                     agent,
@@ -170,8 +158,18 @@ class EscalationStore:
                     now,
                     case_id=regression_case.id,
                 )
-            row.resolution = resolution.model_dump(exclude_none=True)
-            _event(session, escalation_id, agent, Action.RESOLVED, now, message_id=message.id)
+            row.resolution = resolution.model_dump(mode="json", exclude_none=True)
+            # The audit trail says what the reply did with the draft (nothing without one).
+            drafted = {} if draft is None else {"draft": draft.use, "kept": draft.kept}
+            add_event(
+                session,
+                escalation_id,
+                agent,
+                Action.RESOLVED,
+                now,
+                message_id=message.id,
+                **drafted,
+            )
             return self._load(session, escalation_id), message
 
     def add_note(
@@ -182,7 +180,7 @@ class EscalationStore:
         with self._db.session() as session:
             row = _get(session, escalation_id)
             row.updated_at = now
-            _event(session, escalation_id, actor, Action.NOTE, now, text=text)
+            add_event(session, escalation_id, actor, Action.NOTE, now, text=text)
             return self._load(session, escalation_id)
 
     def _take_own(
@@ -307,6 +305,23 @@ class EscalationStore:
             else round((now - oldest).total_seconds() / 60.0, 1),
         )
 
+    def draft_counts(self, *, since: datetime | None = None) -> DraftCounts:
+        """Cases resolved since ``since`` by what the reply did with the withheld draft."""
+        query = select(EscalationRow.draft_use, func.count()).where(
+            EscalationRow.status == Status.RESOLVED
+        )
+        if since is not None:
+            query = query.where(EscalationRow.updated_at >= since)
+        with self._db.session() as session:
+            rows = session.execute(query.group_by(EscalationRow.draft_use)).all()
+            found = {use: int(n) for use, n in rows}
+        return DraftCounts(
+            unchanged=found.get(DraftUse.UNCHANGED, 0),
+            edited=found.get(DraftUse.EDITED, 0),
+            replaced=found.get(DraftUse.REPLACED, 0),
+            no_draft=found.get(None, 0),
+        )
+
     def kb_gaps(self, status: str | None = "open") -> list[KbGap]:
         with self._db.session() as session:
             query = select(KbGapRow).order_by(KbGapRow.created_at)
@@ -354,7 +369,38 @@ def _get(session: Session, escalation_id: str) -> EscalationRow:
     return row
 
 
-def _event(
+def add_case(
+    session: Session, new: NewEscalation, *, level: PriorityLevel, rule: str, now: datetime
+) -> str:
+    """Queue a case inside a caller's transaction (customer feedback opens one this way);
+    returns its id."""
+    row = EscalationRow(
+        conversation_id=new.conversation_id,
+        message_id=new.message_id,
+        status=Status.OPEN,
+        priority=level.name,
+        priority_rank=level.rank,
+        due_at=level.due(now),
+        reasons=list(new.reasons),
+        tier=new.tier,
+        issue_type=new.issue_type,
+        core_issue=new.core_issue,
+        transcript=[t.model_dump() for t in new.transcript],
+        verdict=new.verdict.model_dump(mode="json"),
+        evidence=new.evidence.model_dump(mode="json", exclude_none=True),
+        resolution={},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    for reason in dict.fromkeys(new.reasons):
+        session.add(EscalationReasonRow(escalation_id=row.id, reason=reason))
+    add_event(session, row.id, SYSTEM_ACTOR, Action.CREATED, now, priority_rule=rule)
+    return row.id
+
+
+def add_event(
     session: Session,
     escalation_id: str,
     actor: str,

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from assistant.storage.conversations import Rating
 from assistant.storage.engine import Sessions
 from assistant.storage.tables import (
     EscalationRow,
     ExposureRow,
+    FeedbackRow,
     OutcomeRow,
     RegressionCaseRow,
     utcnow,
@@ -29,8 +31,12 @@ class Outcome(BaseModel):
     escalation_id: str | None = None
     latency_ms: float = 0.0
     judge_score: float | None = None
+    # The assistant's reply to the message (None in outcomes recorded before migration 0005).
+    reply_message_id: str | None = None
     # Set at analysis time: an agent resolving the case said the assistant should have answered.
     false_escalation: bool = False
+    # Set at analysis time: the customer's rating of the reply, if they gave one.
+    rating: Rating | None = None
     at: datetime | None = None
 
 
@@ -55,7 +61,7 @@ class ExperimentStore:
             session.add(
                 OutcomeRow(
                     experiment_id=experiment_id,
-                    **outcome.model_dump(exclude={"false_escalation", "at"}),
+                    **outcome.model_dump(exclude={"false_escalation", "rating", "at"}),
                     at=outcome.at or utcnow(),
                 )
             )
@@ -87,11 +93,20 @@ class ExperimentStore:
                     .where(EscalationRow.id.in_(escalation_ids))
                 ).all():
                     expects[str(escalation_id)] = str(case.get("expect", ""))
+            # The customers' ratings of the replies, as outcomes too.
+            ratings = dict(
+                session.execute(
+                    select(FeedbackRow.message_id, FeedbackRow.rating)
+                    .join(OutcomeRow, OutcomeRow.reply_message_id == FeedbackRow.message_id)
+                    .where(OutcomeRow.experiment_id == experiment_id)
+                ).all()
+            )
             return [
                 Outcome.model_validate(r, from_attributes=True).model_copy(
                     update={
                         "false_escalation": bool(r.escalation_id)
-                        and expects.get(r.escalation_id or "") in ("answer", "not_escalate")
+                        and expects.get(r.escalation_id or "") in ("answer", "not_escalate"),
+                        "rating": ratings.get(r.reply_message_id or ""),
                     }
                 )
                 for r in rows

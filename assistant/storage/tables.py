@@ -90,6 +90,9 @@ class EscalationRow(Base):
     verdict: Mapped[dict[str, Any]] = mapped_column(default=dict)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     resolution: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What the resolving reply did with the withheld draft: unchanged, edited, replaced (None:
+    # no draft, or not resolved). A column, so the dashboard counts it on any backend.
+    draft_use: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -189,7 +192,25 @@ class OutcomeRow(Base):
     escalation_id: Mapped[str | None] = mapped_column(String(32))
     latency_ms: Mapped[float] = mapped_column(default=0.0)
     judge_score: Mapped[float | None] = mapped_column()
+    # The assistant's reply to the message (its customer feedback is an outcome too); None in
+    # rows written before migration 0005.
+    reply_message_id: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackRow(Base):
+    """A customer's thumbs up or down on one assistant reply, with an optional comment; a second
+    rating of the same reply replaces the first. ``escalation_id``: the case the reply's
+    feedback opened or was added to."""
+
+    __tablename__ = "message_feedback"
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
+    escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class QualityReviewRow(Base):

@@ -155,7 +155,7 @@ def test_migration_0004_renumbers_duplicates_and_owns_conversations_by_key_id(
     old_database(old_url)
     database = Database.connect(old_url)
     try:
-        assert database.revision() == "0004"
+        assert database.revision() == "0005"
         messages = database.conversations.get("c-acme").messages
         assert [m.text for m in messages] == ["m-a", "m-c", "m-b", "m-e", "m-d"]
         assert seqs(database, "c-acme") == [1, 2, 3, 4, 5]
@@ -178,7 +178,7 @@ def test_migration_0004_goes_down_and_up_again(tmp_path: Path) -> None:
     command.downgrade(config, "0003")
     assert "console_sessions" not in inspect(database.engine).get_table_names()
     command.upgrade(config, "head")
-    assert database.revision() == "0004"
+    assert database.revision() == "0005"
     database.close()
 
 
