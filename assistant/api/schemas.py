@@ -69,6 +69,46 @@ class MessageCreate(RequestModel):
     )
 
 
+# A feedback comment longer than this is refused (422).
+MAX_FEEDBACK_COMMENT_CHARS = 1000
+
+
+class FeedbackCreate(RequestModel):
+    rating: Literal["up", "down"] = Field(description="Thumbs up or thumbs down.")
+    comment: str | None = Field(
+        default=None,
+        max_length=MAX_FEEDBACK_COMMENT_CHARS,
+        description="What the customer says about the reply (optional; blank counts as none).",
+    )
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_is_none(cls, comment: str | None) -> str | None:
+        if comment is None:
+            return None
+        return strip_space(comment) or None
+
+
+class RatingPublic(BaseModel):
+    """A reply's rating as its message shows it."""
+
+    rating: Literal["up", "down"]
+    comment: str | None
+    escalation_id: str | None = Field(
+        description="The case this feedback opened (a thumbs-down on an answer) or joined (a "
+        "reply that had been handed over to a person)."
+    )
+    created_at: datetime = Field(description="When the reply was first rated.")
+    updated_at: datetime = Field(description="When the rating now held was given.")
+
+
+class FeedbackPublic(RatingPublic):
+    """The feedback stored for one reply (the latest: a new one replaces it)."""
+
+    conversation_id: str
+    message_id: str
+
+
 class CitationPublic(BaseModel):
     article_id: str
     title: str
@@ -96,6 +136,9 @@ class MessagePublic(BaseModel):
     citations: list[CitationPublic] = Field(default_factory=list)
     from_person: bool = Field(
         default=False, description="True for a reply written by a support agent."
+    )
+    feedback: RatingPublic | None = Field(
+        default=None, description="The customer's rating of an assistant reply, if any."
     )
 
 
@@ -210,7 +253,10 @@ class ResolveRequest(RequestModel):
         description="The answer delivered into the customer's conversation.",
         json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
     )
-    kb_gap: bool = Field(default=False, description="The knowledge base lacked this answer.")
+    # Strict: the document says boolean, so 0 or "yes" is refused (422), not read as one.
+    kb_gap: bool = Field(
+        default=False, strict=True, description="The knowledge base lacked this answer."
+    )
     regression: RegressionPublic | None = Field(
         default=None, description="Write this conversation as a benchmark case."
     )

@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator
 
 from sse_starlette import ServerSentEvent
 
-from assistant.api.schemas import CitationPublic, MessagePublic, ReplyPublic, VerdictPublic
+from assistant.api.schemas import (
+    CitationPublic,
+    MessagePublic,
+    RatingPublic,
+    ReplyPublic,
+    VerdictPublic,
+)
 from assistant.chat import MessageOutcome
 from assistant.monitoring.metrics import Metrics
 from assistant.pipeline.streaming import Progress, Sentence
@@ -22,6 +28,7 @@ from assistant.wiring import Services
 def message_public(m: StoredMessage) -> MessagePublic:
     trace = m.trace
     citations = [CitationPublic(**c.model_dump()) for c in trace.citations] if trace else []
+    feedback = RatingPublic(**m.feedback.model_dump()) if m.feedback is not None else None
     return MessagePublic(
         id=m.id,
         role=m.role,
@@ -29,6 +36,7 @@ def message_public(m: StoredMessage) -> MessagePublic:
         created_at=m.created_at,
         citations=citations,
         from_person=m.agent_reply is not None,
+        feedback=feedback,
     )
 
 

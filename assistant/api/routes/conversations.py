@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -14,10 +14,13 @@ from assistant.api.schemas import (
     ConversationCreate,
     ConversationPublic,
     ErrorPublic,
+    FeedbackCreate,
+    FeedbackPublic,
     MessageCreate,
     ReplyPublic,
 )
 from assistant.api.streaming import message_public, reply_public, stream_reply
+from assistant.feedback import NotAReplyError
 from assistant.storage import StoredConversation
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -102,3 +105,38 @@ async def post_message(
     outcome = await asyncio.wrap_future(services.workers.submit(conversation_id, text))
     metrics.observe_reply(outcome.reply)
     return reply_public(conversation_id, outcome)
+
+
+@router.post(
+    "/{conversation_id}/messages/{message_id}/feedback",
+    responses={
+        404: {
+            "model": ErrorPublic,
+            "description": "Unknown conversation or message (or another key's)",
+        },
+    },
+)
+def give_feedback(
+    conversation_id: str,
+    message_id: str,
+    body: FeedbackCreate,
+    caller: AnyKey,
+    services: ServicesDep,
+) -> FeedbackPublic:
+    """Rate one of the assistant's replies thumbs up or down, with an optional comment. A second
+    rating of the same reply **replaces** the first (the answer holds the rating now stored).
+
+    A thumbs-down on an answer opens a case for a person (reason `customer_feedback`, with the
+    comment); a rating of a reply that was handed over is added to the case it opened; neither
+    ever opens a second case. 422 for a message that is not an assistant reply (the customer's
+    own, or a person's) and for a bad body (a rating other than `up`/`down`, a comment over
+    1,000 characters)."""
+    conversation = services.database.conversations.get(conversation_id)
+    check_owner(caller, conversation)
+    try:
+        stored = services.feedback.give(
+            conversation, message_id, rating=body.rating, comment=body.comment
+        )
+    except NotAReplyError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    return FeedbackPublic(**stored.model_dump(exclude={"opened_case"}))
