@@ -46,6 +46,8 @@ def dashboard_page(request: Request, days: Days = 14) -> Response:
         services.database.quality.reviews(since=since),
         [c.age_minutes(now) for c in waiting.items],
         recent_since=now - timedelta(hours=get_app_settings(request).drift_recent_hours),
+        feedback=services.database.feedback.recent(since=since),
+        drafts=services.database.escalations.draft_counts(since=since),
     )
     return templates.TemplateResponse(
         request,

@@ -31,7 +31,15 @@ from assistant.storage.tables import utcnow
 from core.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 
 from .csrf import FIELD, csrf_matches, csrf_token
-from .views import age_label, answer_segments, drafted, due_label, judge_rows, withheld_note
+from .views import (
+    age_label,
+    answer_segments,
+    draft_citations,
+    drafted,
+    due_label,
+    judge_rows,
+    withheld_note,
+)
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "tether_console_session"
@@ -260,6 +268,9 @@ def case_page(request: Request, case_id: str, notice: str = "", error: str = "")
             "conversation": conversation.messages,
             "flagged": flagged,
             "segments": answer_segments(drafted(record.evidence.withheld_answer), flagged),
+            # The reply editor starts from the withheld draft (empty when there is none).
+            "draft": drafted(record.evidence.withheld_answer),
+            "draft_citations": draft_citations(record.verdict, record.evidence.passages),
             "no_draft": withheld_note(record.evidence.withheld_answer, record.verdict),
             "judge": judge_rows(record.verdict),
             "passages": record.evidence.passages,

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.escalations.drafts import draft_text
+from assistant.escalations.models import EvidencePassage
 from guardrails.verdict import ReasonCode, SentenceFinding, Verdict
 
 
@@ -92,10 +94,22 @@ _NON_ANSWERS = {"none", "null", "n/a", "na", "nil", "-"}
 
 
 def drafted(withheld_answer: str | None) -> str:
-    """The withheld draft worth showing: "" when there is none (missing, blank, or a bare
-    "None" that a model or an old row wrote in its place)."""
-    text = (withheld_answer or "").strip()
-    return "" if text.strip(".").lower() in _NON_ANSWERS else text
+    """The withheld draft worth showing (and offered in the reply editor): "" when there is
+    none (missing, blank, or a bare "None" that a model or an old row wrote in its place)."""
+    return draft_text(withheld_answer)
+
+
+@dataclass(frozen=True)
+class DraftCitation:
+    article_id: str
+    title: str
+
+
+def draft_citations(verdict: Verdict, passages: Sequence[EvidencePassage]) -> list[DraftCitation]:
+    """The articles the draft's sentences were held against (what it would have cited, had it
+    passed: ``Verdict.sources``), titled from the passages it was given."""
+    titles = {p.article_id: p.title for p in passages}
+    return [DraftCitation(a, titles.get(a, "")) for a in verdict.sources]
 
 
 def withheld_note(withheld_answer: str | None, verdict: Verdict) -> str:

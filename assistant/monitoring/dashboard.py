@@ -11,9 +11,12 @@ from datetime import datetime
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
+from assistant.escalations.models import DraftCounts
 from assistant.monitoring.agreement import Agreement, agreement
 from assistant.monitoring.drift import DriftResult, categorical_drift
+from assistant.monitoring.feedback import FeedbackFigures, feedback_figures
 from assistant.monitoring.quality import METRICS
+from assistant.storage.feedback import FeedbackRecord
 from assistant.storage.quality import QualityReview, ReplyRecord
 
 
@@ -45,6 +48,10 @@ class DashboardData(BaseModel):
     tier2_share: float
     judge_means: dict[str, float] = Field(default_factory=dict)
     drift: DriftResult | None = None
+    # Customers' thumbs up and down, and how often they agree with the judge.
+    feedback: FeedbackFigures = Field(default_factory=FeedbackFigures)
+    # What agents' replies did with the withheld drafts (unchanged: a needless escalation).
+    drafts: DraftCounts = Field(default_factory=DraftCounts)
 
 
 def _day(at: datetime) -> str:
@@ -57,9 +64,13 @@ def build(
     queue_ages_minutes: Sequence[float],
     *,
     recent_since: datetime | None = None,
+    feedback: Sequence[FeedbackRecord] = (),
+    drafts: DraftCounts | None = None,
 ) -> DashboardData:
     """``recent_since`` splits the replies into a reference and a recent window for the
-    issue-type drift view (none when not given)."""
+    issue-type drift view (none when not given). ``feedback``: the customers' ratings, held
+    against the judge's scores of the same replies; ``drafts``: resolved cases by what the
+    agent did with the draft."""
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     reasons: Counter[str] = Counter()
     for reply in replies:
@@ -118,6 +129,8 @@ def build(
         tier2_share=sum(b.tier2 for b in days) / checked if checked else 0.0,
         judge_means={m: sum(v) / len(v) for m, v in all_scores.items()},
         drift=None if recent_since is None else _issue_drift(replies, recent_since),
+        feedback=feedback_figures(feedback, reviews),
+        drafts=drafts or DraftCounts(),
     )
 
 

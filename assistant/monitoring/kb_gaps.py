@@ -38,6 +38,10 @@ def gap_items(
             continue
         if ReasonCode.PROMPT_INJECTION in case.reasons or ReasonCode.OUT_OF_SCOPE in case.reasons:
             continue  # not a gap in the knowledge base
+        if case.reasons == [ReasonCode.CUSTOMER_FEEDBACK]:
+            # A thumbs-down on an answer the check passed: the articles held it, so it says
+            # little about what they lack (an agent who finds a gap marks it on resolving).
+            continue
         items.append(
             GapItem(
                 id=f"esc:{case.id}",
