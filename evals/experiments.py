@@ -1,10 +1,14 @@
 """Analysis of an online experiment: is the split what was configured (sample-ratio mismatch),
-and did the variants change escalation and resolution rates, with guardrails on latency and false
-escalations. An A/A experiment (variants with the same settings) must come out clean.
+and did the variants change escalation and resolution rates and the customers' thumbs-up rate,
+with guardrails on latency and false escalations. An A/A experiment (variants with the same
+settings) must come out clean.
 
 Units are conversations (or customers); the escalation rate is per message, the resolution rate
-per unit (a unit resolved without a person had no escalation). Messages of one conversation are
-not independent, so per-message intervals are a little optimistic; the per-unit rates are not.
+per unit (a unit resolved without a person had no escalation), the thumbs-up rate per rated
+reply (the replies customers rated up, of those they rated at all; customers who rate are a
+self-selected few, so compare it between variants rather than read it as satisfaction). Messages
+of one conversation are not independent, so per-message intervals are a little optimistic; the
+per-unit rates are not.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class VariantSummary(BaseModel):
     false_escalation_rate: float
     latency_p50_ms: float | None
     latency_p95_ms: float | None
+    # Replies the customers rated, and of those the ones rated thumbs up.
+    rated: int = 0
+    thumbs_up: int = 0
+    thumbs_up_rate: float | None = None
 
 
 class VariantTests(BaseModel):
@@ -42,6 +50,8 @@ class VariantTests(BaseModel):
     resolution: ProportionTest
     false_escalation: ProportionTest
     latency_p_value: float | None
+    # None while either variant has no rated reply.
+    thumbs_up: ProportionTest | None = None
 
 
 class Analysis(BaseModel):
@@ -67,6 +77,8 @@ def summarize(variant: str, exposed: int, outcomes: Sequence[Outcome]) -> Varian
     resolved = sum(not any(o.escalated for o in unit) for unit in by_unit.values())
     false = sum(o.false_escalation for o in outcomes)
     latencies = [o.latency_ms for o in outcomes]
+    rated = [o.rating for o in outcomes if o.rating is not None]
+    up = sum(r == "up" for r in rated)
     return VariantSummary(
         variant=variant,
         exposed=exposed,
@@ -80,6 +92,9 @@ def summarize(variant: str, exposed: int, outcomes: Sequence[Outcome]) -> Varian
         false_escalation_rate=round(false / max(len(outcomes), 1), 4),
         latency_p50_ms=round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         latency_p95_ms=round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+        rated=len(rated),
+        thumbs_up=up,
+        thumbs_up_rate=round(up / len(rated), 4) if rated else None,
     )
 
 
@@ -137,14 +152,18 @@ def analyze(
                 base.false_escalations, base.messages, s.false_escalations, s.messages
             ),
             latency_p_value=latency_p,
+            thumbs_up=two_proportion_ztest(base.thumbs_up, base.rated, s.thumbs_up, s.rated)
+            if base.rated and s.rated
+            else None,
         )
         tests.append(test)
         for label, result in (
             ("escalation rate", test.escalation),
             ("resolution rate", test.resolution),
             ("false-escalation rate", test.false_escalation),
+            ("thumbs-up rate", test.thumbs_up),
         ):
-            if result.p_value < alpha:
+            if result is not None and result.p_value < alpha:
                 findings.append(
                     f"{name} vs {control}: {label} {result.rate_a:.3f} -> {result.rate_b:.3f} "
                     f"(diff {result.diff:+.3f}, 95% CI [{result.ci_low:+.3f}, "
@@ -181,6 +200,7 @@ def report(analysis: Analysis) -> str:
             f"{v.false_escalation_rate:.3f}",
             v.latency_p50_ms,
             v.latency_p95_ms,
+            "-" if v.thumbs_up_rate is None else f"{v.thumbs_up_rate:.3f} of {v.rated}",
         )
         for v in analysis.variants
     ]
@@ -198,6 +218,7 @@ def report(analysis: Analysis) -> str:
                 "false esc.",
                 "p50 ms",
                 "p95 ms",
+                "thumbs up",
             ),
         ),
         "",
@@ -209,7 +230,10 @@ def report(analysis: Analysis) -> str:
             ("escalation", t.escalation),
             ("resolution", t.resolution),
             ("false escalation", t.false_escalation),
+            ("thumbs up", t.thumbs_up),
         ):
+            if r is None:
+                continue
             lines.append(
                 f"{t.variant} - {analysis.control}, {label}: {r.diff:+.4f} "
                 f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}], z {r.z:+.2f}, p = {r.p_value:.3g}"

@@ -127,3 +127,47 @@ def test_a_latency_regression_is_a_guardrail_finding() -> None:
 def test_an_unknown_control_is_refused() -> None:
     with pytest.raises(ValueError, match="not a variant"):
         analyze(experiment(), {}, [], control="nope")
+
+
+def rate(
+    outcomes: list[Outcome], up_rates: dict[str, float], *, share: float, seed: int
+) -> list[Outcome]:
+    """Customers rate ``share`` of the replies, thumbs up at their variant's rate."""
+    rng = np.random.default_rng(seed)
+    rated = []
+    for o in outcomes:
+        rating = None
+        if rng.random() < share:
+            rating = "up" if rng.random() < up_rates[o.variant] else "down"
+        rated.append(o.model_copy(update={"rating": rating}))
+    return rated
+
+
+def test_the_thumbs_up_rate_is_an_outcome_per_variant() -> None:
+    exp = experiment()
+    exposures, outcomes = simulate(
+        exp, units=4000, rates={"control": 0.2, "treatment": 0.2}, seed=5
+    )
+    outcomes = rate(outcomes, {"control": 0.7, "treatment": 0.8}, share=0.3, seed=6)
+    result = analyze(exp, exposures, outcomes)
+    by_variant = {v.variant: v for v in result.variants}
+    for name, expected in (("control", 0.7), ("treatment", 0.8)):
+        summary = by_variant[name]
+        assert summary.rated == sum(o.rating is not None for o in outcomes if o.variant == name)
+        assert summary.thumbs_up_rate is not None
+        assert abs(summary.thumbs_up_rate - expected) < 0.04
+    test = result.tests[0].thumbs_up
+    assert test is not None
+    assert test.p_value < 0.001
+    assert test.ci_low < 0.1 < test.ci_high
+    assert any("thumbs-up rate" in f for f in result.findings)
+    assert "treatment - control, thumbs up:" in report(result)
+
+
+def test_without_ratings_there_is_no_thumbs_up_test() -> None:
+    exp = experiment(same=True)
+    exposures, outcomes = simulate(exp, units=400, rates={"control": 0.2, "treatment": 0.2}, seed=7)
+    result = analyze(exp, exposures, outcomes)
+    assert all(v.rated == 0 and v.thumbs_up_rate is None for v in result.variants)
+    assert result.tests[0].thumbs_up is None
+    assert "thumbs up:" not in report(result)
