@@ -13,6 +13,7 @@ that directory. The bundled sample (``knowledge_base/sample``) is one. ::
     compliance_policy: compliance.yaml
     prompts: prompts                             # optional: the team's own prompt versions
     questions: questions.jsonl                   # optional: its golden set for the benchmark
+    condition_scopes: [pro couriers]             # optional: phrases naming some customers
     messages:                                    # per language; every served one needs them
       en:
         handoff: A person will follow up here shortly.
@@ -93,6 +94,9 @@ class Profile(BaseModel):
     compliance_policy: Path
     prompts: Path | None = None
     questions: Path | None = None
+    # Phrases naming some of its customers ("pro couriers"): a condition of an article that
+    # names one applies only to a customer who does too (guardrails/conditions.py).
+    condition_scopes: list[str] = Field(default_factory=list)
     # Where profile.yaml is (set by load_profile; paths above are resolved against it).
     root: Path = Path()
 

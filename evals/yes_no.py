@@ -20,8 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from core.profile import sample_profile
 from evals.report import figures_table, table
-from guardrails.conditions import check_conditions, contradictions
+from guardrails.conditions import ConditionWords, check_conditions, contradictions
 from guardrails.sentences import split_sentences
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "yes_no_traps.jsonl"
@@ -41,10 +42,14 @@ def load_traps(path: Path = DEFAULT_DATA) -> list[Trap]:
     return [Trap.model_validate_json(line) for line in lines if line.strip()]
 
 
+# The traps are written on the sample's articles: its words (Hoppa's name, its customer kinds).
+SAMPLE_WORDS = ConditionWords.of(sample_profile().name, sample_profile().condition_scopes)
+
+
 def flags(trap: Trap) -> tuple[bool, str]:
     """Whether the check says the answer contradicts the evidence, and what it found."""
     sentence = split_sentences(trap.answer)[0]
-    findings = check_conditions(sentence, [trap.question], [trap.evidence])
+    findings = check_conditions(sentence, [trap.question], [trap.evidence], SAMPLE_WORDS)
     against = contradictions(findings)
     shown = against or findings
     return bool(against), "; ".join(f"{f.condition} / {f.customer} / met={f.met}" for f in shown)

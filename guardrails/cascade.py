@@ -16,7 +16,7 @@ from core.llm.base import ChatModel
 from core.prompts import Prompt
 from guardrails.calibration import Calibration
 from guardrails.compliance import ComplianceFinding, CompliancePolicy
-from guardrails.conditions import ConditionFinding, check_conditions
+from guardrails.conditions import GENERIC_WORDS, ConditionFinding, ConditionWords, check_conditions
 from guardrails.decision import JudgeSignal, Signals, decide, judge_needed
 from guardrails.facts import is_quantity, missing_facts
 from guardrails.judge import JudgeOutputError, grounding_probability, judge_answer
@@ -50,7 +50,10 @@ def unsupported_quantities(
 
 
 def condition_findings(
-    findings: Sequence[SentenceFinding], passages: Sequence[Passage], customer: Sequence[str]
+    findings: Sequence[SentenceFinding],
+    passages: Sequence[Passage],
+    customer: Sequence[str],
+    words: ConditionWords = GENERIC_WORDS,
 ) -> list[ConditionFinding]:
     """The passages' conditions held against the customer's quantities, for each sentence that
     says yes or no to the customer's question (guardrails/conditions.py)."""
@@ -59,7 +62,7 @@ def condition_findings(
         condition
         for f in findings
         if f.answers_question
-        for condition in check_conditions(f.sentence, customer, texts)
+        for condition in check_conditions(f.sentence, customer, texts, words)
     ]
 
 
@@ -72,6 +75,7 @@ def measure(
     answer: str = "",
     question: str = "",
     quotes: Sequence[Quote] = (),
+    words: ConditionWords = GENERIC_WORDS,
 ) -> Signals:
     """Tier 1's signals for :func:`decide` (the judge's come later, if it is needed); the
     relevance signal needs the ``question`` the ``answer`` replies to, the quote check the
@@ -81,7 +85,7 @@ def measure(
         findings=tier1.findings,
         compliance=list(compliance),
         unsupported_quantities=unsupported_quantities(tier1.findings, passages, customer),
-        conditions=condition_findings(tier1.findings, passages, customer),
+        conditions=condition_findings(tier1.findings, passages, customer, words),
         unsourced_contacts=unsourced_contacts(answer, [evidence_text(p) for p in passages]),
         misquoted=misquotes(check_quotes(quotes, passages)),
         relevance=relevance(question, answer, windows) if question.strip() else None,
@@ -147,6 +151,7 @@ def _tier1(
     policy: CompliancePolicy | None,
     question: str,
     quotes: Sequence[Quote] = (),
+    words: ConditionWords = GENERIC_WORDS,
 ) -> tuple[Tier1Result, Signals]:
     customer = customer_words(conversation)
     tier1 = check_support(
@@ -160,7 +165,14 @@ def _tier1(
     )
     findings = policy.check(answer) if policy else []
     signals = measure(
-        tier1, passages, customer, findings, answer=answer, question=question, quotes=quotes
+        tier1,
+        passages,
+        customer,
+        findings,
+        answer=answer,
+        question=question,
+        quotes=quotes,
+        words=words,
     )
     return tier1, signals
 
@@ -174,6 +186,7 @@ def passes_tier1(
     calibration: Calibration,
     policy: CompliancePolicy | None = None,
     question: str = "",
+    words: ConditionWords = GENERIC_WORDS,
 ) -> bool:
     """Whether tier 1 alone passes ``text`` (a sentence of an answer as it streams): the check
     :func:`check_answer` makes before it would ask a judge, and nothing is asked here."""
@@ -185,6 +198,7 @@ def passes_tier1(
         calibration=calibration,
         policy=policy,
         question=question,
+        words=words,
     ).passed
 
 
@@ -198,6 +212,7 @@ def check_tier1(
     policy: CompliancePolicy | None = None,
     question: str = "",
     quotes: Sequence[Quote] = (),
+    words: ConditionWords = GENERIC_WORDS,
 ) -> Verdict:
     """:func:`check_answer` without a judge: its verdict when tier 1 decides; an answer it would
     leave to a judge escalates at tier 1 (``UNGROUNDED`` when a sentence is flagged,
@@ -207,7 +222,7 @@ def check_tier1(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
     _, signals = _tier1(
-        answer, passages, embedder, conversation, calibration, policy, question, quotes
+        answer, passages, embedder, conversation, calibration, policy, question, quotes, words
     )
     verdict = decide(signals, calibration)
     if not judge_needed(signals, calibration):
@@ -230,6 +245,7 @@ def check_answer(
     policy: CompliancePolicy | None = None,
     question: str = "",
     quotes: Sequence[Quote] = (),
+    words: ConditionWords = GENERIC_WORDS,
 ) -> Verdict:
     """Pass at tier 1 when every sentence is supported; otherwise let a judge decide, except:
 
@@ -269,14 +285,15 @@ def check_answer(
 
     A passing tier-2 verdict keeps the tier-1 flagged findings and the judge's verdict for the
     record. The customer's turns of ``conversation`` count as evidence for sentences that
-    restate them.
+    restate them. ``words`` are the business's own for the condition check (its name, the
+    phrases naming some of its customers: guardrails/conditions.py).
     """
     if not passages:
         return Verdict.escalate(
             ReasonCode.NO_RELEVANT_ARTICLES, tier=1, detail="no passages to ground the answer on"
         )
     tier1, signals = _tier1(
-        answer, passages, embedder, conversation, calibration, policy, question, quotes
+        answer, passages, embedder, conversation, calibration, policy, question, quotes, words
     )
     if judge_needed(signals, calibration):
         judged = ask_judge(

@@ -32,12 +32,13 @@ without positions or comparators, so the quantities are read here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from guardrails.facts import number_word_value
 from guardrails.lexical import content_words
@@ -76,8 +77,9 @@ UNIT_ALIASES = {
 # Kinds stated in nearly every article: a condition of one must also share a word with the
 # customer's sentence or the answer (a count is matched by its noun, an age or a weight by kind).
 NEEDS_WORDS = frozenset({"duration", "money"})
-# Words too common in the knowledge base to tie a condition to the customer's case.
-COMMON_WORDS = frozenset({"hoppa", "app"})
+# Words too common in the knowledge base to tie a condition to the customer's case (with the
+# business's own name: ConditionWords.names).
+COMMON_WORDS = frozenset({"app"})
 # An answer restating a condition's quantity ("Yes, it must stay at 80% or higher") is about it:
 # worth this many shared words.
 RESTATED = 2
@@ -297,27 +299,72 @@ _PERMITS = re.compile(r"\b(?:doesn't|don't|do not|does not) (?:have|need) to\b|\
 # Where a clause states its condition: "If X, Y", "Y as long as X", "once X".
 _IF = re.compile(r"\b(?:if|when|once|as long as)\b")
 _CONJUNCT = re.compile(r"\s(?:and|or|but)\s")
+_ACTS = r"(?:\w+ )?(?:reviews|decides|sends|contacts|responds|compare)"
 # A clause that states no bar: its consequence is a side effect, or it is hedged or an example.
 NOT_A_BAR = [
     "manual review", "may review", "contact support", "warning", "usually", "typically",
     r"(?<!at )most", "ideally", "often", "for example", "^example",
-    # how long Hoppa takes, not what the customer must do: "Photo updates are reviewed within"
+    # how long the business takes, not what the customer must do: "Photo updates are reviewed
+    # within" (the business's own name as the subject: ConditionWords.not_a_bar)
     r"(?:is|are|be) (?:reviewed|completed|finished|decided|resolved|added|sent|processed)",
-    r"(?:hoppa|team|agent|person) (?:\w+ )?(?:reviews|decides|sends|contacts|responds|compare)",
+    rf"(?:team|agent|person) {_ACTS}",
     "responds", r"takes? up to",
 ]  # fmt: skip
-_NOT_A_BAR = re.compile(rf"\b(?:{'|'.join(NOT_A_BAR)})\b")
 # One of several options ("before the restaurant accepts, or within 2 minutes, whichever is
 # later"): failing it refuses nothing.
 _WHICHEVER = re.compile(r"\bwhichever\b")
 _OR_ITEM = re.compile(r",?\s+or\s*$")  # a list item "within 2 minutes of placing it, or"
 _CLAUSE = re.compile(r"\s*(?:;|\s[\u2014\u2013]\s|\s--\s|,\s+(?=which\b))\s*")
-# Words that narrow a condition to some customers: it applies only when they mention one.
+# Words that narrow a condition to some customers: it applies only when they mention one (with
+# the business's own: ConditionWords.scopes).
 SCOPES = [
     "scheduled", "annual", "monthly", "alcohol", "e-bikes?", "cars?", "motorcycles?", "scooters?",
-    "bicycles?", "bikes?", "on foot", "walking", "hoppa pro", "pro couriers",
+    "bicycles?", "bikes?", "on foot", "walking",
 ]  # fmt: skip
-_SCOPE = re.compile(rf"\b(?:{'|'.join(SCOPES)})\b")
+
+
+class ConditionWords(BaseModel):
+    """A business's own words for this check (its profile's): the words of its name, too common
+    in its articles to tie a condition to a case and, as a subject ("Acme reviews ..."), the
+    mark of a clause that bars nothing; and phrases naming some of its customers ("pro
+    couriers"), which narrow a condition to them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    names: frozenset[str] = frozenset()
+    scopes: tuple[str, ...] = Field(default=())
+
+    @classmethod
+    def of(cls, name: str, scopes: Iterable[str] = ()) -> ConditionWords:
+        names = frozenset(re.findall(r"[a-z0-9]+", name.lower()))
+        return cls(names=names, scopes=tuple(s.lower() for s in scopes))
+
+    @property
+    def common(self) -> frozenset[str]:
+        """COMMON_WORDS and the name's words, as content_words() gives them."""
+        return COMMON_WORDS | frozenset(content_words(" ".join(sorted(self.names))))
+
+    def not_a_bar(self) -> re.Pattern[str]:
+        return _not_a_bar(self.names)
+
+    def scope(self) -> re.Pattern[str]:
+        return _scope(self.scopes)
+
+
+GENERIC_WORDS = ConditionWords()
+
+
+@functools.cache
+def _not_a_bar(names: frozenset[str]) -> re.Pattern[str]:
+    own = [rf"(?:{'|'.join(re.escape(n) for n in sorted(names))}) {_ACTS}"] if names else []
+    return re.compile(rf"\b(?:{'|'.join([*NOT_A_BAR, *own])})\b")
+
+
+@functools.cache
+def _scope(scopes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{'|'.join([*SCOPES, *(re.escape(s) for s in scopes)])})\b")
+
+
 # A sentence about the one before it: "It must stay at 80% or higher."
 _ANAPHOR = re.compile(r"^(?:it|this|that|they|these|those)\b", re.IGNORECASE)
 _AGE_OPS = re.compile(r"(?:at least|under|over|older than|younger than|be)\s*$")
@@ -422,12 +469,15 @@ def stated(text: str) -> list[Quantity]:
     return sorted([*found, *_bare_ages(text, found)], key=lambda q: q.start)
 
 
-def _scopes(text: str) -> frozenset[str]:
+def _scopes(text: str, words: ConditionWords) -> frozenset[str]:
     """The scope words of ``text`` ("car", "scheduled"), singular."""
-    return frozenset(m.group(0).removesuffix("s") for m in _SCOPE.finditer(text.lower()))
+    found = words.scope().finditer(text.lower())
+    return frozenset(m.group(0).removesuffix("s") for m in found)
 
 
-def _clause_conditions(clause: str, sentence: str, previous: str) -> list[Condition]:
+def _clause_conditions(
+    clause: str, sentence: str, previous: str, words: ConditionWords
+) -> list[Condition]:
     found = stated(clause)
     conditions = []
     for q in found:
@@ -441,7 +491,8 @@ def _clause_conditions(clause: str, sentence: str, previous: str) -> list[Condit
             continue
         prohibits = _prohibits(clause, q.start)
         context = f"{previous} {sentence}" if _ANAPHOR.match(sentence) else sentence
-        conditions.append(Condition(q, op, text, sentence, prohibits, context, _scopes(sentence)))
+        scopes = _scopes(sentence, words)
+        conditions.append(Condition(q, op, text, sentence, prohibits, context, scopes))
     return conditions
 
 
@@ -452,8 +503,11 @@ def _is_option(previous: str, sentence: str) -> bool:
     )
 
 
-def find_conditions(evidence: Iterable[str]) -> list[Condition]:
+def find_conditions(
+    evidence: Iterable[str], words: ConditionWords = GENERIC_WORDS
+) -> list[Condition]:
     """The conditions stated in ``evidence`` (passage texts), sentence by sentence."""
+    not_a_bar = words.not_a_bar()
     conditions: list[Condition] = []
     for text in evidence:
         sentences = split_sentences(text)
@@ -461,8 +515,8 @@ def find_conditions(evidence: Iterable[str]) -> list[Condition]:
             if _is_option(previous, sentence):
                 continue
             for clause in _CLAUSE.split(sentence.lower()):
-                if not _NOT_A_BAR.search(clause):
-                    conditions += _clause_conditions(clause, sentence, previous)
+                if not not_a_bar.search(clause):
+                    conditions += _clause_conditions(clause, sentence, previous, words)
     return conditions
 
 
@@ -559,10 +613,15 @@ def _applies(condition: Condition, customer_scopes: frozenset[str]) -> bool:
     return not condition.scopes or bool(condition.scopes & customer_scopes)
 
 
-def relevance(condition: Condition, context: str, restated: Sequence[Quantity]) -> int:
+def relevance(
+    condition: Condition,
+    context: str,
+    restated: Sequence[Quantity],
+    common: frozenset[str] = COMMON_WORDS,
+) -> int:
     """How many content words (numbers and common words aside) the condition's sentence shares
     with ``context``, plus ``RESTATED`` when the answer restates the condition's quantity."""
-    ours = {w for w in content_words(condition.context) if not w[0].isdigit()} - COMMON_WORDS
+    ours = {w for w in content_words(condition.context) if not w[0].isdigit()} - common
     score = len(ours & set(content_words(context)))
     q = condition.quantity
     if any((r.kind, r.low, r.high) == (q.kind, q.low, q.high) for r in restated):
@@ -639,12 +698,13 @@ def _most_relevant(
     scopes: frozenset[str],
     context: str,
     restated: Sequence[Quantity],
+    common: frozenset[str],
 ) -> list[Condition]:
     """The conditions of the quantity's kind that apply to the customer and share the most words
     with ``context`` (at least one, for the kinds in ``NEEDS_WORDS``)."""
     kind = said.quantity.kind
     candidates = [c for c in conditions if c.quantity.kind == kind and _applies(c, scopes)]
-    scores = [relevance(c, context, restated) for c in candidates]
+    scores = [relevance(c, context, restated, common) for c in candidates]
     best = max(scores, default=0)
     if best < (1 if kind in NEEDS_WORDS else 0):
         return []
@@ -652,21 +712,25 @@ def _most_relevant(
 
 
 def check_conditions(
-    sentence: str, customer: Sequence[str], evidence: Iterable[str]
+    sentence: str,
+    customer: Sequence[str],
+    evidence: Iterable[str],
+    words: ConditionWords = GENERIC_WORDS,
 ) -> list[ConditionFinding]:
     """Each decided condition of ``evidence`` relevant to a quantity of the ``customer``'s
     turns, for an answer ``sentence`` opening with a yes or no; [] when nothing compares."""
     verdict = affirms(sentence, customer[-1] if customer else "")
     if verdict is None:
         return []
-    conditions = find_conditions(evidence)
-    scopes = _scopes(" ".join([*customer, sentence]))
+    conditions = find_conditions(evidence, words)
+    scopes = _scopes(" ".join([*customer, sentence]), words)
     restated = stated(sentence.lower())
     asked = " ".join(s for s in split_sentences(customer[-1]) if s.endswith("?"))
     findings: dict[tuple[str, str, str], ConditionFinding] = {}
     for said in customer_quantities(customer):
         context = f"{said.clause} {asked} {sentence}"
-        for condition in _most_relevant(conditions, said, scopes, context, restated):
+        relevant = _most_relevant(conditions, said, scopes, context, restated, words.common)
+        for condition in relevant:
             met = evaluate(condition, said)
             if met is None:
                 continue

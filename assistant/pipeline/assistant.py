@@ -26,6 +26,7 @@ from core.prompts import Prompt, resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
 from guardrails.cascade import passes_tier1
 from guardrails.compliance import load_policy
+from guardrails.conditions import ConditionWords
 from guardrails.language import LanguageDetector, default_detector, language_of
 from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.verdict import Verdict
@@ -52,6 +53,7 @@ def resolve_guards(settings: PipelineSettings, profile: Profile | None = None) -
         policy=load_policy(settings.compliance_policy or profile.compliance_policy),
         judge_prompt=business_prompt(settings.judge_prompt, settings, profile),
         grounding_prompt=business_prompt(settings.grounding_prompt, settings, profile),
+        words=ConditionWords.of(profile.name, profile.condition_scopes),
     )
 
 
@@ -198,6 +200,7 @@ class Assistant:
                 calibration=guards.calibration,
                 policy=guards.policy,
                 question=work.core_issue,
+                words=guards.words,
             )
 
         def quoted(quotes: list[Quote]) -> bool:

@@ -30,6 +30,7 @@ from core.prompts import Prompt
 from guardrails.calibration import Calibration
 from guardrails.cascade import check_answer
 from guardrails.compliance import CompliancePolicy
+from guardrails.conditions import GENERIC_WORDS, ConditionWords
 from guardrails.injection import detect_injection
 from guardrails.language import LanguageDetector, language_of, unverifiable
 from guardrails.pii import redact
@@ -91,6 +92,8 @@ class Guards:
     policy: CompliancePolicy
     judge_prompt: Prompt
     grounding_prompt: Prompt
+    # The business's own words for the condition check (its name, its customers' kinds).
+    words: ConditionWords = GENERIC_WORDS
 
 
 def redact_turns(turns: Sequence[Turn]) -> tuple[list[Turn], list[list[str]]]:
@@ -266,6 +269,7 @@ def check(
         policy=guards.policy,
         question=work.core_issue,
         quotes=draft.quotes,
+        words=guards.words,
     )
 
 

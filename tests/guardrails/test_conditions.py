@@ -319,3 +319,16 @@ def test_the_dev_set_figures_do_not_regress() -> None:
     assert figures["precision"] >= 0.95
     assert figures["recall"] >= 0.95
     assert figures["accuracy"] >= 0.95
+
+
+def test_a_business_brings_its_own_words() -> None:
+    from guardrails.conditions import ConditionWords
+
+    words = ConditionWords.of("Acme", ["gold members"])
+    review = "Acme reviews appeals within 7 days."
+    assert find_conditions([review]) != []  # a bar for any business but Acme
+    assert find_conditions([review], words) == []  # how long Acme takes: no bar
+    scoped = "Gold members can return items within 60 days."
+    (condition,) = find_conditions([scoped], words)
+    assert condition.scopes == frozenset({"gold member"})
+    assert find_conditions([scoped])[0].scopes == frozenset()

@@ -16,6 +16,7 @@ from core.languages import Language
 from core.llm.base import ChatMessage
 from core.profile import sample_profile
 from core.prompts import PROMPTS_DIR, load_prompt
+from guardrails.conditions import ConditionWords
 from knowledge_base.articles import Chunk, Passage, format_passages
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "prompts"
@@ -100,3 +101,8 @@ def test_the_sample_profile_gives_the_same_messages_as_before() -> None:
         f"<<busy>>\n{messages.busy_text(in_flight=5, retry_after=3)}\n"
     )
     assert now == (FIXTURES / "messages.txt").read_text(encoding="utf-8")
+
+
+def test_the_sample_brings_hoppas_words_to_the_condition_check() -> None:
+    words = resolve_guards(Settings(), sample_profile()).words
+    assert words == ConditionWords(names=frozenset({"hoppa"}), scopes=("hoppa pro", "pro couriers"))
