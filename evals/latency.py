@@ -7,7 +7,8 @@ prompt over whole sections, no prefix cache) and the configured one answer in tu
 streamed: the time to the first verified sentence (the first that reached the customer) and to
 the full reply are recorded. Then the configured one answers groups of ``customers`` questions
 at once, through the one model queue, as several customers would. The machine's raw prefill and
-decode speed is printed first. The last line is one JSON object.
+decode speed is printed first, and the share of questions both sides answered with the same
+text (a speed lever must not change it). The last line is one JSON object.
 
 With ``lever`` (``tether eval latency --lever llm_n_batch=128``), one speed lever is measured on
 its own: "previous" is the configured settings as they are, "current" the same with the lever
@@ -49,6 +50,7 @@ class Timing(BaseModel):
     first_sentence_s: float | None  # None: nothing reached the customer (handed over)
     full_s: float
     answered: bool
+    text: str = ""
 
 
 def _timed(assistant: Assistant, turns: Sequence[Turn]) -> Timing:
@@ -64,6 +66,7 @@ def _timed(assistant: Assistant, turns: Sequence[Turn]) -> Timing:
         first_sentence_s=first[0] if first else None,
         full_s=time.perf_counter() - start,
         answered=reply.answered,
+        text=reply.text,
     )
 
 
@@ -182,6 +185,9 @@ def run(
             timings["concurrent"] = _concurrent(current, groups)
     for name, measured in timings.items():
         figures.update(_figures(measured, name))
+    # A speed lever must not change what the customer reads (temperature 0, same seed).
+    pairs = list(zip(timings["previous"], timings["current"], strict=True))
+    figures["same_reply_share"] = round(sum(a.text == b.text for a, b in pairs) / len(pairs), 3)
     _ratios(figures)
     _print(figures, sides, customers, lever)
     return figures
@@ -252,3 +258,4 @@ def _print(
     )
     ratios = {k: v for k, v in figures.items() if k.endswith("_ratio")}
     print(table("Ratios to the previous full reply", sorted(ratios.items()), ("ratio", "value")))
+    print(f"same reply on both sides: {figures['same_reply_share']:.0%} of the questions")
