@@ -38,7 +38,10 @@ OUT_OF_DATE = "This form is out of date or came from another site: reload the pa
 
 
 def _page_context(request: Request) -> dict[str, Any]:
-    return {"csrf_token": getattr(request.state, "csrf_token", "")}
+    return {
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "business": get_services(request).assistant.profile.name,  # the business profile's
+    }
 
 
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_page_context])

@@ -71,6 +71,7 @@ def test_a_customer_key_signs_in_to_a_session_of_the_chat_page(
 ) -> None:
     page = client.get("/chat")
     assert page.status_code == 200 and 'action="/chat/signin"' in page.text
+    assert 'data-testid="business">Hoppa <span>support chat' in page.text  # the profile's name
     response = client.post(
         "/chat/signin", data={"key": key_of(keys["cust-a"])}, follow_redirects=False
     )
