@@ -23,6 +23,7 @@ from assistant.monitoring.logs import new_trace_id, trace_id
 from assistant.monitoring.metrics import CONTENT_TYPE, Metrics
 from assistant.settings import Settings, get_settings
 from assistant.webchat import articles as chat_articles
+from assistant.webchat import feedback as chat_feedback
 from assistant.webchat import messages as chat_messages
 from assistant.webchat import routes as chat
 from assistant.wiring import Services, build_services
@@ -94,6 +95,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.include_router(chat.router)
     app.include_router(chat_messages.router)
     app.include_router(chat_articles.router)
+    app.include_router(chat_feedback.router)
     app.mount("/chat/static", StaticFiles(directory=chat.HERE / "static"), name="chat-static")
 
     @app.get("/", include_in_schema=False)

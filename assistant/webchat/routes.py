@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from assistant.api.auth import Principal, authenticate, check_owner
 from assistant.api.deps import get_app_settings, get_services
 from assistant.api.ratelimit import RateLimitedError
+from assistant.api.schemas import MAX_FEEDBACK_COMMENT_CHARS
 from assistant.console.routes import CsrfField, see_other
 from assistant.storage import StoredConversation
 from assistant.storage.keys import Role
@@ -160,6 +161,7 @@ def conversation_page(
             "conversation": conversation,
             "lines": chat_lines(conversation.messages),
             "max_message": get_app_settings(request).max_message_chars,
+            "max_comment": MAX_FEEDBACK_COMMENT_CHARS,
             "poll_ms": POLL_MS,
             "notice": notice,
             "error": error,

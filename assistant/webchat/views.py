@@ -47,6 +47,9 @@ class ChatLine(BaseModel):
     paragraphs: list[str]
     citations: list[CitationLink]
     handoff: str = ""
+    # An assistant reply can be rated; ``rating`` is the customer's latest, if any.
+    rateable: bool = False
+    rating: Literal["up", "down"] | None = None
 
 
 def paragraphs(text: str) -> list[str]:
@@ -71,6 +74,8 @@ def chat_line(message: StoredMessage) -> ChatLine | None:
         paragraphs=parts,
         citations=citations,
         handoff=handoff,
+        rateable=role == "assistant",
+        rating=message.feedback.rating if message.feedback is not None else None,
     )
 
 

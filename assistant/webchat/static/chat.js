@@ -5,7 +5,8 @@
 //   passes the check, with its citations as links to the articles, then the hand-off if a
 //   person takes over;
 // - every few seconds the page asks for the conversation's messages and adds those it has not
-//   shown: an agent's reply.
+//   shown: an agent's reply;
+// - each reply it adds gets the thumbs up / down form the server writes under the others.
 // Everything is written with textContent: no text from the server is read as HTML.
 import {readEvents} from "/console/static/sse.js";
 
@@ -53,6 +54,33 @@ const bubble = (role, who) => {
   return item;
 };
 
+// The thumbs up / down form of a reply, as templates/line.html writes it: a plain form post
+// (the page comes back showing the rating).
+const ratingForm = (messageId, rating = null) => {
+  const rate = element("form", "rate");
+  rate.method = "post";
+  rate.action = `${messages}/${encodeURIComponent(messageId)}/feedback`;
+  rate.dataset.testid = "feedback";
+  const token = rate.appendChild(element("input"));
+  Object.assign(token, {type: "hidden", name: "csrf_token", value: form.elements.csrf_token.value});
+  rate.appendChild(element("span", "muted", "Did this help? "));
+  for (const [value, label, name] of [["up", "Yes", "Thumbs up"], ["down", "No", "Thumbs down"]]) {
+    const button = rate.appendChild(element("button", "", label));
+    Object.assign(button, {type: "submit", name: "rating", value});
+    button.setAttribute("aria-label", name);
+    button.setAttribute("aria-pressed", String(rating === value));
+    button.dataset.testid = `thumbs-${value}`;
+    rate.append(" ");
+  }
+  const more = rate.appendChild(element("details"));
+  more.appendChild(element("summary", "", "Add a comment"));
+  const comment = more.appendChild(element("input"));
+  Object.assign(comment, {name: "comment", maxLength: Number(form.dataset.maxComment) || 1000,
+                          placeholder: "What was missing? (optional)"});
+  comment.setAttribute("aria-label", "Comment (optional)");
+  return rate;
+};
+
 // A line of the conversation as the server renders it (templates/line.html, views.ChatLine).
 const showLine = (line) => {
   const item = bubble(line.role, line.who);
@@ -66,6 +94,7 @@ const showLine = (line) => {
     const sources = item.appendChild(element("p", "sources", "Sources: "));
     for (const citation of line.citations) sources.appendChild(articleLink(citation));
   }
+  if (line.rateable) item.appendChild(ratingForm(line.id, line.rating));
 };
 
 const detail = async (response) => {
@@ -121,6 +150,7 @@ const stream = async (text) => {
         const sources = reply.appendChild(element("p", "sources", "Sources: "));
         for (const citation of rest) sources.appendChild(articleLink(citation));
       }
+      reply.appendChild(ratingForm(data.reply.id));
       status.textContent = "";
     }
   });

@@ -1,7 +1,7 @@
 """The chat page in headless Chromium (Debian's), against the app on loopback with a fake model:
 a customer signs in, asks, watches the answer's sentences arrive with links to their articles,
-opens one; a question whose answer is withheld shows the hand-off, and the reply an agent sends
-from the console's case page appears without a reload. Screenshots go to
+opens one and rates the answer; a question whose answer is withheld shows the hand-off, and the
+reply an agent sends from the console's case page appears without a reload. Screenshots go to
 test-output/screenshots/chat-*.png."""
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ def start_chatting(page: Page, site: Site) -> None:
     expect(page).to_have_url(re.compile(r"/chat/conversations/[0-9a-f]+$"))
 
 
+def conversation_id(page: Page) -> str:
+    return page.url.split("?")[0].rsplit("/", 1)[-1]
+
+
 def ask(page: Page, text: str) -> None:
     page.fill("#text", text)
     page.get_by_test_id("send").click()
@@ -144,9 +148,20 @@ def test_a_customer_sees_the_answer_stream_with_links_and_opens_an_article(site:
         expect(article.get_by_test_id("article")).to_contain_text("costs $0.85")
         article.screenshot(path=shots / "chat-article.png", full_page=True)
 
-        page.reload()  # the stored conversation: the same answer, its sources as links
-        expect(page.get_by_test_id("message-assistant")).to_contain_text("costs $0.85")
-        expect(page.get_by_test_id("citation")).to_have_attribute("href", "/chat/articles/pay-002")
+        # thumbs down, with a comment: the page comes back with the stored conversation (the
+        # answer, its sources as links) and the rating
+        reply.get_by_text("Add a comment").click()
+        reply.get_by_label("Comment (optional)").fill("I wanted to know the daily limit first.")
+        reply.get_by_test_id("thumbs-down").click()
+        expect(page.get_by_test_id("notice")).to_have_text("Thank you: your feedback was saved.")
+        reply = page.get_by_test_id("message-assistant")
+        expect(reply).to_contain_text("costs $0.85")
+        expect(reply.get_by_test_id("citation")).to_have_attribute("href", "/chat/articles/pay-002")
+        expect(reply.get_by_test_id("thumbs-down")).to_have_attribute("aria-pressed", "true")
+        page.screenshot(path=shots / "chat-feedback.png", full_page=True)
+        feedback = site.database.conversations.get(conversation_id(page)).messages[1].feedback
+        assert feedback is not None and feedback.rating == "down"
+        assert feedback.comment == "I wanted to know the daily limit first."
 
 
 def test_a_withheld_answer_hands_over_and_the_agents_reply_appears(site: Site) -> None:

@@ -378,3 +378,99 @@ def test_the_conversation_page_loads_its_script_from_the_server(
     assert "javascript" in script.headers["content-type"]
     assert 'import {readEvents} from "/console/static/sse.js"' in script.text
     assert ".innerHTML" not in script.text  # text only, never markup
+
+
+# -- feedback ---------------------------------------------------------------------------------
+
+
+def answered(client: TestClient, keys: dict[str, Headers], model: FakeChatModel) -> tuple[str, str]:
+    """A signed-in customer's conversation with one answer; (conversation, CSRF token)."""
+    token = sign_in(client, keys["cust-a"])
+    cid = start(client, token)
+    model.enqueue(answer_json(ANSWER, ["pay-002"]))
+    send(client, cid, token, "How much does Instant Pay cost?")
+    return cid, token
+
+
+def rate(client: TestClient, cid: str, message: str, **form: str) -> str:
+    response = client.post(
+        f"/chat/conversations/{cid}/messages/{message}/feedback",
+        data=form,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client.get(response.headers["location"]).text
+
+
+def test_thumbs_up_without_script_is_stored_with_the_reply_and_shown(
+    client: TestClient, keys: dict[str, Headers], model: FakeChatModel
+) -> None:
+    cid, token = answered(client, keys, model)
+    page = client.get(f"/chat/conversations/{cid}").text
+    forms = re.findall(
+        r'action="/chat/conversations/[0-9a-f]+/messages/([0-9a-f]+)/feedback"', page
+    )
+    reply = client.get(f"/v1/conversations/{cid}", headers=keys["cust-a"]).json()["messages"][1]
+    assert forms == [reply["id"]]  # one form, on the assistant's reply only
+    form = re.search(r'<form[^>]*class="rate".*?</form>', page, re.S)
+    assert form and f'name="csrf_token" value="{token}"' in form.group(0)
+    shown = rate(client, cid, reply["id"], rating="up", csrf_token=token)
+    assert "Thank you: your feedback was saved." in shown
+    assert 'aria-pressed="true" data-testid="thumbs-up"' in shown
+    assert 'aria-pressed="false" data-testid="thumbs-down"' in shown
+    stored = client.get(f"/v1/conversations/{cid}", headers=keys["cust-a"]).json()["messages"][1]
+    assert stored["feedback"]["rating"] == "up" and stored["feedback"]["comment"] is None
+    lines = client.get(f"/chat/conversations/{cid}/messages").json()
+    assert [(line["rateable"], line["rating"]) for line in lines] == [(False, None), (True, "up")]
+
+
+def test_thumbs_down_with_a_comment_opens_a_case(
+    client: TestClient, keys: dict[str, Headers], model: FakeChatModel, services: Services
+) -> None:
+    cid, token = answered(client, keys, model)
+    reply = client.get(f"/chat/conversations/{cid}/messages").json()[1]["id"]
+    rate(client, cid, reply, rating="down", comment="  It did not say when.  ", csrf_token=token)
+    case = services.database.escalations.page(limit=1).items[0]
+    assert case.conversation_id == cid and case.reasons == ["customer_feedback"]
+    stored = services.database.conversations.get(cid).messages[1].feedback
+    assert stored is not None and (stored.rating, stored.comment) == (
+        "down",
+        "It did not say when.",
+    )
+
+
+def test_feedback_is_checked_like_the_apis(
+    client: TestClient, keys: dict[str, Headers], model: FakeChatModel, services: Services
+) -> None:
+    cid, token = answered(client, keys, model)
+    customer, reply = (
+        line["id"] for line in client.get(f"/chat/conversations/{cid}/messages").json()
+    )
+    assert "Not rated: choose thumbs up or thumbs down." in rate(
+        client, cid, reply, rating="sideways", csrf_token=token
+    )
+    assert "Not rated: a comment is at most 1000 characters." in rate(
+        client, cid, reply, rating="down", comment="x" * 1001, csrf_token=token
+    )
+    assert "Not rated: message" in rate(client, cid, customer, rating="up", csrf_token=token)
+    assert "Not rated: message" in rate(client, cid, "nope", rating="up", csrf_token=token)
+    url = f"/chat/conversations/{cid}/messages/{reply}/feedback"
+    for data in ({"rating": "up"}, {"rating": "up", "csrf_token": "0" * 64}):
+        assert client.post(url, data=data).status_code == 403
+    assert client.post(url, data={"rating": "up"}, headers={"origin": EVIL}).status_code == 403
+    assert services.database.conversations.get(cid).messages[1].feedback is None
+
+
+def test_another_customers_reply_cannot_be_rated(
+    client: TestClient, keys: dict[str, Headers], model: FakeChatModel, services: Services
+) -> None:
+    cid, _ = answered(client, keys, model)
+    reply = client.get(f"/chat/conversations/{cid}/messages").json()[1]["id"]
+    client.cookies.clear()
+    theirs = sign_in(client, keys["cust-b"])
+    response = client.post(
+        f"/chat/conversations/{cid}/messages/{reply}/feedback",
+        data={"rating": "down", "csrf_token": theirs},
+    )
+    assert response.status_code == 404
+    assert services.database.conversations.get(cid).messages[1].feedback is None
