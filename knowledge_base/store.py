@@ -6,6 +6,7 @@ Vectors are L2-normalised rows, so cosine similarity is a dot product; scores ar
 from __future__ import annotations
 
 import threading
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -193,14 +194,22 @@ def _chunk(chunk_id: str, meta: Mapping[str, Any], text: str | None) -> Chunk:
     )
 
 
+# The collection's version, kept in its metadata: a new random token after every write, so that
+# every process sharing the collection (replicas on one Chroma server) notices any write on its
+# next read, whether or not the number of chunks moved. A token, not a counter: two processes that
+# write at once need no read-modify-write, and the last token differs from every earlier one.
+VERSION_KEY = "tether_version"
+
+
 class ChromaStore(VectorStore):
     """Adapter over a Chroma collection. We always pass our own vectors (no Chroma embedding)."""
 
-    def __init__(self, collection: Collection, *, max_batch: int = 5000) -> None:
+    def __init__(self, client: ClientAPI, collection: Collection, *, max_batch: int = 5000) -> None:
+        self._client = client
         self._collection = collection
         self._max_batch = max_batch
         self._revision = 0
-        self._seen_count = -1
+        self._seen_version: str | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -225,11 +234,24 @@ class ChromaStore(VectorStore):
             collection = client.get_or_create_collection(
                 name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
-            return cls(collection, max_batch=client.get_max_batch_size())
+            return cls(client, collection, max_batch=client.get_max_batch_size())
 
     def _written(self) -> None:
+        """Give the collection a new version (Chroma replaces its metadata with this; the
+        distance function lives in its configuration and stays)."""
+        version = uuid.uuid4().hex
+        with _translated("record the write"):
+            self._collection.modify(metadata={VERSION_KEY: version})
         with self._lock:
+            self._seen_version = version
             self._revision += 1
+
+    def version(self) -> str:
+        """The collection's version as the server has it now: one small read (a GET of the
+        collection over HTTP); empty before the first write."""
+        with _translated("read the collection's version"):
+            found = self._client.get_collection(self._collection.name, embedding_function=None)
+        return str((found.metadata or {}).get(VERSION_KEY, ""))
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Vector) -> None:
         _check_shapes(chunks, vectors)
@@ -311,10 +333,11 @@ class ChromaStore(VectorStore):
 
     @property
     def revision(self) -> int:
-        """In-process writes, plus a bump whenever the count moves (another process wrote)."""
-        count = self.count()
+        """In-process writes, plus a bump whenever the collection's version moves (another
+        process wrote: any write, even one that leaves the number of chunks as it was)."""
+        version = self.version()
         with self._lock:
-            if count != self._seen_count:
-                self._seen_count = count
+            if version != self._seen_version:
+                self._seen_version = version
                 self._revision += 1
             return self._revision

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from core.embeddings import Embedder, HashingEmbedder, Vectors
 from knowledge_base.articles import Article
 from knowledge_base.ingest import ingest
 from knowledge_base.search import HybridSearcher, LexicalIndex, reciprocal_rank_fusion
-from knowledge_base.store import InMemoryStore
+from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
 
 class SemanticFake(Embedder):
@@ -145,3 +146,41 @@ def test_hits_widen_to_their_whole_section_once_with_overlap_joined() -> None:
     assert widened[0].text == body
     assert widened[0].dense_score == 0.7
     assert widened[0].chunk.section == "Deadlines"
+
+
+@pytest.fixture(params=["memory", "chroma"])
+def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[VectorStore, VectorStore]:
+    """Two handles on one store, as two replicas hold them: the same in-memory store, or two
+    clients of one Chroma collection."""
+    if request.param == "memory":
+        shared = InMemoryStore()
+        return shared, shared
+    first, second = (ChromaStore.persistent(tmp_path / "chroma", "test_kb") for _ in range(2))
+    return first, second
+
+
+def test_an_edit_with_the_same_chunk_count_reaches_the_other_searcher(
+    replicas: tuple[VectorStore, VectorStore],
+) -> None:
+    writer, reader = replicas
+    embedder = HashingEmbedder()
+    ingest(KB, store=writer, embedder=embedder, progress=False)
+    other = HybridSearcher(reader, embedder)
+    assert "Error: add paper." in {p.text for p in other.sections()}  # its lexical index, built
+    count = reader.count()
+
+    edited = Article(
+        id="printer", title="Printer", text="Zorblax: add paper.", issue_type="hardware"
+    )
+    report = ingest(
+        [edited if a.id == "printer" else a for a in KB],
+        store=writer,
+        embedder=embedder,
+        progress=False,
+    )
+
+    assert report.updated == ["printer"] and reader.count() == count
+    sections = {p.text for p in other.sections()}
+    assert "Zorblax: add paper." in sections and "Error: add paper." not in sections
+    (passage,) = other.widen(other.search("zorblax", 1))
+    assert (passage.article_id, passage.text) == ("printer", "Zorblax: add paper.")

@@ -130,3 +130,25 @@ def test_chroma_revision_notices_writes_by_another_client(tmp_path: Path) -> Non
 
     assert reader.revision > before
     assert reader.count() == 3
+
+
+def test_chroma_revision_notices_a_rewrite_that_keeps_the_count(tmp_path: Path) -> None:
+    writer, reader = (ChromaStore.persistent(tmp_path, "test_kb") for _ in range(2))
+    fill(writer)
+    before = reader.revision
+
+    writer.upsert([make_chunk("b", 0, "beta rewritten", "payments")], unit(0, 1, 0)[None, :])
+
+    assert reader.count() == 3
+    assert reader.revision > before
+    assert reader.revision == reader.revision  # unchanged while nobody writes
+
+
+def test_chroma_writes_keep_the_cosine_space(tmp_path: Path) -> None:
+    """The version replaces the collection's metadata; the distance stays cosine."""
+    store = ChromaStore.persistent(tmp_path, "test_kb")
+    fill(store)
+    store.delete_articles(["b"])
+
+    reopened = ChromaStore.persistent(tmp_path, "test_kb")
+    assert [round(s, 3) for _, s in reopened.query(unit(1, 0, 0), 2)] == [1.0, 0.707]
