@@ -19,6 +19,7 @@ from assistant.storage.escalations import EscalationStore
 from assistant.storage.experiments import ExperimentStore
 from assistant.storage.feedback import FeedbackStore
 from assistant.storage.keys import KeyStore
+from assistant.storage.locks import JobLockStore
 from assistant.storage.quality import QualityStore
 from core.errors import ConfigurationError, DatabaseError
 
@@ -45,6 +46,7 @@ class Database:
         self.experiments = ExperimentStore(self.sessions)
         self.quality = QualityStore(self.sessions)
         self.feedback = FeedbackStore(self.sessions)
+        self.locks = JobLockStore(self.sessions)
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:

@@ -237,3 +237,15 @@ class DriftAlertRow(Base):
     p_value: Mapped[float] = mapped_column()
     jsd: Mapped[float] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobLockRow(Base):
+    """Who runs a job now (the monitor run, an ingest): a lease taken by one process, renewed
+    while the job runs, deleted when it ends, and free for another to take once it expires (its
+    holder died). A row exists only while someone holds it."""
+
+    __tablename__ = "job_locks"
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
