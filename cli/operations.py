@@ -75,33 +75,35 @@ def experiment_analyze(
 def monitor_run(
     share: Annotated[float | None, typer.Option(help="Share of finished conversations")] = None,
 ) -> None:
-    """Score a random share of finished conversations with the judge; check for drift."""
+    """Score a random share of finished conversations with the judge; check for drift. A run
+    started while another runs (here or on another replica) says so and exits with 0."""
     from datetime import timedelta
 
     from assistant.monitoring.logs import configure
-    from assistant.monitoring.quality import check_drift, sample_and_judge
+    from assistant.monitoring.quality import run_monitor
+    from assistant.storage.locks import AlreadyRunning
     from assistant.wiring import lazy_model
     from core.prompts import resolve_prompt
 
     configure()
     settings = get_settings()
     try:
-        db = database(settings)
-        report = sample_and_judge(
-            db,
+        report = run_monitor(
+            database(settings),
             lazy_model(settings),
             resolve_prompt(settings.monitor_prompt, settings.prompts_dir),
             share=settings.monitor_share if share is None else share,
             finished_minutes=settings.monitor_finished_minutes,
-        )
-        drift = check_drift(
-            db,
             recent=timedelta(hours=settings.drift_recent_hours),
             reference=timedelta(days=settings.drift_reference_days),
         )
     except TetherError as exc:
         fail(exc)
-    for result in drift:
+    if isinstance(report, AlreadyRunning):
+        typer.echo(f"not run: {report.message}")
+        print_figures({"already_running": True, "holder": report.holder})
+        return
+    for result in report.drift:
         state = "DRIFT" if result.drifted else "stable"
         typer.echo(
             f"{result.feature}: {state} (p {result.p_value:.3g}, JSD {result.jsd:.3f}, "
@@ -110,6 +112,6 @@ def monitor_run(
     print_figures(
         {
             **report.model_dump(exclude={"drift"}),
-            "drifted": [r.feature for r in drift if r.drifted],
+            "drifted": [r.feature for r in report.drift if r.drifted],
         }
     )

@@ -21,14 +21,24 @@ KEEP_ALIVE_S = 75
 
 
 def ingest_knowledge_base(settings: Settings, path: Path | None = None) -> str:
+    """Ingest under the ingest job's lock: when another process (a replica starting at the same
+    time, say) is ingesting, say so and leave it to them."""
+    from assistant.monitoring.kb_gaps import ingest_under_lock
+    from assistant.storage.locks import AlreadyRunning
     from assistant.wiring import build_embedder, build_store
-    from knowledge_base.articles import load_articles
-    from knowledge_base.ingest import ingest
 
-    articles = load_articles(path or settings.kb_path)
-    report = ingest(articles, store=build_store(settings), embedder=build_embedder())
+    report = ingest_under_lock(
+        database(settings),
+        build_store(settings),
+        build_embedder(),
+        path or settings.kb_path,
+        progress=True,
+    )
+    if isinstance(report, AlreadyRunning):
+        return f"not ingested: {report.message}"
+    articles = len(report.added) + len(report.updated) + len(report.unchanged)
     return (
-        f"{len(articles)} articles: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{articles} articles: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged "
         f"({report.chunks_written} chunks written)"
     )

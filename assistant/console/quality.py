@@ -187,6 +187,6 @@ def kb_accept(
             text=text,
             item_ids=item_ids.split(),
         )
-    except ConfigurationError as exc:
+    except (ConfigurationError, ConflictError) as exc:  # not a folder; another ingest running
         return see_other("/console/kb", error=str(exc))
     return see_other("/console/kb", notice=f"Article {accepted.article_id} added and ingested.")

@@ -1,7 +1,12 @@
 """The knowledge base improves from what fails: escalations, answers the judge scored low and
 answers with weak retrieval are grouped by topic (clusters of their core-issue embeddings) and
 shown to admins as suggested articles, with the agents' answers where they exist. Accepting one
-writes a markdown article into the knowledge base folder and re-ingests it."""
+writes a markdown article into the knowledge base folder and re-ingests it.
+
+Ingesting (here, ``tether ingest``, ``tether serve`` at start, ``POST /v1/admin/ingest``) takes the
+ingest job's lock (assistant/storage/locks.py): of two replicas that ingest at once, one does it
+and the other is told it already runs. The suggestions are computed on each request and only
+read, so they take no lock."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from assistant.escalations.models import QueueFilter
 from assistant.monitoring.gaps import GapCluster, GapItem, cluster_gaps
 from assistant.monitoring.quality import Metric
 from assistant.storage import Database
+from assistant.storage.locks import AlreadyRunning, Job
 from assistant.storage.tables import utcnow
 from core.embeddings import Embedder
 from core.errors import ConflictError
@@ -131,6 +137,23 @@ class Accepted(BaseModel):
     ingest: IngestReport
 
 
+def ingest_under_lock(
+    database: Database,
+    store: VectorStore,
+    embedder: Embedder,
+    kb_path: Path,
+    *,
+    progress: bool = False,
+) -> IngestReport | AlreadyRunning:
+    """Bring the vector store in line with the articles at ``kb_path`` under the ingest job's
+    lock; or, when another process is ingesting now, who is (this one leaves it to them)."""
+    outcome = database.locks.run(
+        Job.INGEST,
+        lambda: ingest(load_articles(kb_path), store=store, embedder=embedder, progress=progress),
+    )
+    return outcome if isinstance(outcome, AlreadyRunning) else outcome.value
+
+
 def accept_article(
     database: Database,
     store: VectorStore,
@@ -143,17 +166,20 @@ def accept_article(
     item_ids: Sequence[str],
 ) -> Accepted:
     """Write the article, re-ingest the knowledge base, and close the KB-gap items of the
-    escalations it answers (``esc:<id>`` among ``item_ids``)."""
-    article_id, path = write_article(
-        kb_path, title=title, issue_type=issue_type, text=text, today=f"{utcnow():%Y-%m-%d}"
-    )
-    report = ingest(
-        load_articles(kb_path),
-        store=store,
-        embedder=embedder,
-        progress=False,
-    )
-    closed = database.escalations.close_gaps(
-        [i.removeprefix("esc:") for i in item_ids if i.startswith("esc:")]
-    )
-    return Accepted(article_id=article_id, path=path, closed_gaps=closed, ingest=report)
+    escalations it answers (``esc:<id>`` among ``item_ids``); all under the ingest job's lock,
+    so a :class:`JobRunningError` (409) when another process is ingesting now."""
+
+    def write_and_ingest() -> Accepted:
+        article_id, path = write_article(
+            kb_path, title=title, issue_type=issue_type, text=text, today=f"{utcnow():%Y-%m-%d}"
+        )
+        report = ingest(load_articles(kb_path), store=store, embedder=embedder, progress=False)
+        closed = database.escalations.close_gaps(
+            [i.removeprefix("esc:") for i in item_ids if i.startswith("esc:")]
+        )
+        return Accepted(article_id=article_id, path=path, closed_gaps=closed, ingest=report)
+
+    outcome = database.locks.run(Job.INGEST, write_and_ingest)
+    if isinstance(outcome, AlreadyRunning):
+        raise outcome.error()
+    return outcome.value

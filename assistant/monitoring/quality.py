@@ -3,6 +3,8 @@ not: no selection bias) is scored by the LLM judge on five metrics, each with it
 the recent window's issue types and retrieval scores are compared with a reference window.
 
 Run it on a schedule (``tether monitor run``); results go to the database, alerts to the log.
+A run takes the monitor's job lock first (assistant/storage/locks.py): one started while another
+runs, from this machine or another replica, does not run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.monitoring.drift import DriftResult, categorical_drift, numeric_drift
 from assistant.monitoring.sampling import sampled
 from assistant.storage import Database, StoredMessage
+from assistant.storage.locks import AlreadyRunning, Job
 from assistant.storage.quality import DriftAlert
 from assistant.storage.tables import utcnow
 from core.conversation import SPEAKERS, transcript
@@ -170,3 +173,27 @@ def check_drift(
                 },
             )
     return results
+
+
+def run_monitor(
+    database: Database,
+    model: ChatModel,
+    prompt: Prompt,
+    *,
+    share: float,
+    finished_minutes: float,
+    recent: timedelta = timedelta(hours=24),
+    reference: timedelta = timedelta(days=7),
+) -> MonitorReport | AlreadyRunning:
+    """One scheduled run, sampling and judging then the drift check, under the monitor's job
+    lock; or, when another run holds it, who runs it (nothing is judged twice)."""
+
+    def run() -> MonitorReport:
+        report = sample_and_judge(
+            database, model, prompt, share=share, finished_minutes=finished_minutes
+        )
+        report.drift = check_drift(database, recent=recent, reference=reference)
+        return report
+
+    outcome = database.locks.run(Job.MONITOR, run)
+    return outcome if isinstance(outcome, AlreadyRunning) else outcome.value

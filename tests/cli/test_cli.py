@@ -67,6 +67,37 @@ def test_ingest_reports_added_then_unchanged(
     assert "0 chunks written" in second.output
 
 
+def test_a_monitor_run_while_another_runs_says_so_and_exits_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.monitoring.logs
+    from assistant.settings import get_settings
+    from assistant.storage import Database
+    from assistant.storage.locks import Job, Lease
+
+    # JSON logs to the runner's stream would outlive it and break the tests after this one.
+    monkeypatch.setattr(assistant.monitoring.logs, "configure", lambda: None)
+    monkeypatch.setenv("TETHER_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        database = Database.connect(get_settings().resolved_database_url)
+        other = database.locks.acquire(Job.MONITOR, holder="replica-b")
+        busy = runner.invoke(app, ["monitor", "run"])
+        assert isinstance(other, Lease) and database.locks.release(other)
+        free = runner.invoke(app, ["monitor", "run"])
+        database.close()
+    finally:
+        get_settings.cache_clear()
+    assert busy.exit_code == 0, busy.output
+    assert "not run: monitor is already running (replica-b" in busy.output
+    assert json.loads(busy.output.strip().splitlines()[-1]) == {
+        "already_running": True,
+        "holder": "replica-b",
+    }
+    assert free.exit_code == 0, free.output
+    assert json.loads(free.output.strip().splitlines()[-1])["judged"] == 0
+
+
 def test_keys_are_created_listed_and_revoked_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,12 +13,12 @@ from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.schemas import ErrorPublic, KeyCreate, KeyIssued, KeyPublic, RequestModel
 from assistant.escalations.models import KbGap
 from assistant.monitoring.gaps import GapCluster
-from assistant.monitoring.kb_gaps import accept_article, suggestions
+from assistant.monitoring.kb_gaps import accept_article, ingest_under_lock, suggestions
 from assistant.storage.keys import Role
+from assistant.storage.locks import AlreadyRunning
 from assistant.storage.tables import utcnow
 from core.cases import BenchmarkCase
-from knowledge_base.articles import load_articles
-from knowledge_base.ingest import IngestReport, ingest
+from knowledge_base.ingest import IngestReport
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -38,9 +38,17 @@ _REVOKE: dict[int | str, dict[str, object]] = {
         "description": "It would revoke the caller's own key, or the last active admin key",
     },
 }
+_INGEST: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    409: {"model": ErrorPublic, "description": "Another process is ingesting the knowledge base"},
+}
 _ACCEPT: dict[int | str, dict[str, object]] = {
     **_ERRORS,
-    409: {"model": ErrorPublic, "description": "The knowledge base is not a folder of articles"},
+    409: {
+        "model": ErrorPublic,
+        "description": "The knowledge base is not a folder of articles, or another process is "
+        "ingesting it",
+    },
 }
 
 
@@ -67,17 +75,18 @@ def revoke_key(key_id_or_name: str, admin: AdminKey, services: ServicesDep) -> l
     return [KeyPublic(**k.model_dump()) for k in revoked]
 
 
-@router.post("/ingest", responses=_ERRORS)
+@router.post("/ingest", responses=_INGEST)
 def ingest_knowledge_base(
     _: AdminKey, services: ServicesDep, settings: SettingsDep
 ) -> IngestReport:
-    """Re-read the configured knowledge base and bring the vector store up to date."""
-    return ingest(
-        load_articles(settings.kb_path),
-        store=services.vector_store,
-        embedder=services.embedder,
-        progress=False,
+    """Re-read the configured knowledge base and bring the vector store up to date; 409 while
+    another process (another replica, ``tether ingest``) is doing so."""
+    report = ingest_under_lock(
+        services.database, services.vector_store, services.embedder, settings.kb_path
     )
+    if isinstance(report, AlreadyRunning):
+        raise report.error()
+    return report
 
 
 @router.get("/settings", responses=_ERRORS)

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.escalations.models import NewEscalation
 from assistant.settings import SAMPLE_KB, Settings
+from assistant.storage.locks import Job, Lease
 from assistant.wiring import Services
 from knowledge_base.articles import load_articles
 from tests.assistant.api.conftest import Headers
@@ -107,6 +108,28 @@ def test_accepting_into_a_knowledge_base_that_is_not_a_folder_is_a_clear_409(
         )
     assert response.status_code == 409
     assert "not a folder" in response.json()["detail"]
+
+
+def test_while_another_replica_ingests_ingest_and_accept_are_409_and_write_nothing(
+    admin_client: TestClient, services: Services, kb: Path
+) -> None:
+    other = services.database.locks.acquire(Job.INGEST, holder="replica-b")
+    assert isinstance(other, Lease)
+    before = sorted(kb.iterdir())
+
+    ingested = admin_client.post("/v1/admin/ingest")
+    accepted = admin_client.post(
+        "/v1/admin/kb-suggestions/accept",
+        json={"title": "Crypto", "issue_type": "payments_and_pay", "text": "x" * 30},
+    )
+
+    for response in (ingested, accepted):
+        assert response.status_code == 409
+        assert "kb-ingest is already running (replica-b" in response.json()["detail"]
+    assert sorted(kb.iterdir()) == before
+    services.database.locks.release(other)
+    assert admin_client.post("/v1/admin/ingest").status_code == 200
+    assert services.database.locks.current(Job.INGEST) is None
 
 
 def test_a_misconfigured_server_says_so_with_a_500_not_a_conflict(

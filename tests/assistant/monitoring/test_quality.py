@@ -11,9 +11,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from assistant.monitoring import dashboard
-from assistant.monitoring.quality import check_drift, parse_scores, sample_and_judge
+from assistant.monitoring.quality import (
+    MonitorReport,
+    check_drift,
+    parse_scores,
+    run_monitor,
+    sample_and_judge,
+)
 from assistant.pipeline.trace import ReplyTrace
 from assistant.storage import Database, StoredMessage
+from assistant.storage.locks import AlreadyRunning, Job, Lease
+from assistant.storage.tables import utcnow
 from core.errors import ConflictError, NotFoundError
 from core.llm.fake import FakeChatModel
 from core.prompts import resolve_prompt
@@ -62,6 +70,23 @@ def test_a_random_share_of_finished_conversations_is_judged_escalated_or_not(
     # a second run judges nothing twice
     again = sample_and_judge(database, model, PROMPT, share=0.25, finished_minutes=30, now=NOW)
     assert again.judged == 0
+
+
+def test_a_monitor_run_started_while_another_runs_judges_nothing(database: Database) -> None:
+    simulate(database, start=utcnow() - timedelta(hours=3), hours=2, n=6, seed=10)
+    model = FakeChatModel(responder=kind_judge)
+    other = database.locks.acquire(Job.MONITOR, holder="replica-b")
+    assert isinstance(other, Lease)
+
+    busy = run_monitor(database, model, PROMPT, share=1.0, finished_minutes=0)
+
+    assert isinstance(busy, AlreadyRunning) and busy.holder == "replica-b"
+    assert model.calls == [] and database.quality.reviews() == []
+    database.locks.release(other)
+    ran = run_monitor(database, model, PROMPT, share=1.0, finished_minutes=0)
+    assert isinstance(ran, MonitorReport) and ran.judged == 6
+    assert [r.feature for r in ran.drift] == ["issue_type", "retrieval_best"]
+    assert database.locks.current(Job.MONITOR) is None
 
 
 def test_unfinished_conversations_wait_and_bad_judge_output_scores_nothing(
