@@ -37,6 +37,9 @@ def bench_run(
     split: Annotated[
         str, typer.Option(help="all, dev or test (a hash of the case id, as for retrieval)")
     ] = "all",
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Cases at once, for an endpoint that serves several")
+    ] = 1,
 ) -> None:
     """Run DATASET through the whole pipeline and store the run (JSON) for `bench compare`."""
     from core.cases import BenchmarkCase
@@ -62,6 +65,7 @@ def bench_run(
             extra_cases=extra,
             overrides=parse_settings(set_ or []),
             split=split,
+            concurrency=concurrency,
         )
     except TetherError as exc:
         fail(exc)

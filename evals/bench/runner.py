@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -161,17 +162,28 @@ def run_cases(
     scorer: tuple[ChatModel, Prompt] | None = None,
     repeat: int = 1,
     progress: bool = True,
+    concurrency: int = 1,
 ) -> list[CaseResult]:
-    """Every case through the pipeline ``repeat`` times; metrics from the first repeat."""
-    if repeat < 1:
-        raise ValueError("repeat must be at least 1")
+    """Every case through the pipeline ``repeat`` times; metrics from the first repeat.
+
+    ``concurrency`` cases run at once (for a remote endpoint that answers several requests at
+    a time): each case's work is its own, and the results keep the cases' order, so a run
+    gives the same results at any concurrency (the model answers at temperature 0, and the
+    response cache keys each call by its prompt)."""
+    if repeat < 1 or concurrency < 1:
+        raise ValueError("repeat and concurrency must be at least 1")
     assistants = [make_assistant(r) for r in range(repeat)]
-    results: list[CaseResult] = []
-    with tqdm(total=len(cases), desc="benchmark", unit="case", disable=not progress) as bar:
-        for case in cases:
-            results.append(_run_case(case, assistants, embedder=embedder, scorer=scorer))
+    with (
+        tqdm(total=len(cases), desc="benchmark", unit="case", disable=not progress) as bar,
+        ThreadPoolExecutor(concurrency, thread_name_prefix="bench-case") as pool,
+    ):
+
+        def one(case: BenchmarkCase) -> CaseResult:
+            result = _run_case(case, assistants, embedder=embedder, scorer=scorer)
             bar.update(1)
-    return results
+            return result
+
+        return list(pool.map(one, cases))
 
 
 def aggregate(results: Sequence[CaseResult]) -> dict[str, float | None]:

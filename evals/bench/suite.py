@@ -91,6 +91,7 @@ def run_benchmark(
     model: ChatModel | None = None,
     embedder: Embedder | None = None,
     progress: bool = True,
+    concurrency: int = 1,
 ) -> Run:
     watch = Stopwatch()
     cases = dataset_cases(folder, tags=tags or [], limit=limit, split=split)
@@ -125,7 +126,13 @@ def run_benchmark(
     score = prompts.get("score", "score@1") if judge_scores else None
     scorer = (model_for(0), resolve_prompt(score, settings.prompts_dir)) if score else None
     results = run_cases(
-        cases, make_assistant, embedder=embedder, scorer=scorer, repeat=repeat, progress=progress
+        cases,
+        make_assistant,
+        embedder=embedder,
+        scorer=scorer,
+        repeat=repeat,
+        progress=progress,
+        concurrency=concurrency,
     )
     calls = cached.counts() if cached else {}
     if cached is not None:

@@ -130,3 +130,17 @@ def test_the_cli_runs_compares_writes_reports_and_exits_1_on_regression(
     page = (tmp_path / "r2" / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3
     assert load_run(planted).id != load_run(baseline).id
+
+
+def test_cases_run_at_once_give_the_results_of_a_sequential_run_in_the_same_order(
+    dataset: Path, tmp_path: Path
+) -> None:
+    def results(run: Run) -> list[dict[str, object]]:
+        timing = {"outcome": {"latency_ms"}, "metrics": {"latency_ms"}}
+        return [c.model_dump(exclude=timing) for c in run.cases]  # type: ignore[arg-type]
+
+    one = bench(dataset, tmp_path / "one", FakeChatModel(responder=responder()))
+    four = bench(dataset, tmp_path / "four", FakeChatModel(responder=responder()), concurrency=4)
+    assert [c.id for c in four.cases] == [c["id"] for c in CASES]
+    assert results(four) == results(one)
+    assert four.aggregates["pass"] == one.aggregates["pass"]
