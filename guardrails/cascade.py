@@ -177,31 +177,6 @@ def _tier1(
     return tier1, signals
 
 
-def passes_tier1(
-    text: str,
-    passages: Sequence[Passage],
-    *,
-    embedder: Embedder,
-    conversation: Sequence[Turn],
-    calibration: Calibration,
-    policy: CompliancePolicy | None = None,
-    question: str = "",
-    words: ConditionWords = GENERIC_WORDS,
-) -> bool:
-    """Whether tier 1 alone passes ``text`` (a sentence of an answer as it streams): the check
-    :func:`check_answer` makes before it would ask a judge, and nothing is asked here."""
-    return check_tier1(
-        text,
-        passages,
-        embedder=embedder,
-        conversation=conversation,
-        calibration=calibration,
-        policy=policy,
-        question=question,
-        words=words,
-    ).passed
-
-
 def check_tier1(
     answer: str,
     passages: Sequence[Passage],
@@ -214,7 +189,8 @@ def check_tier1(
     quotes: Sequence[Quote] = (),
     words: ConditionWords = GENERIC_WORDS,
 ) -> Verdict:
-    """:func:`check_answer` without a judge: its verdict when tier 1 decides; an answer it would
+    """:func:`check_answer` without a judge (what a sentence of an answer must pass to stream
+    before the whole answer is checked): its verdict when tier 1 decides; an answer it would
     leave to a judge escalates at tier 1 (``UNGROUNDED`` when a sentence is flagged,
     ``NON_COMPLIANT`` when only a compliance rule fired), with the flagged sentences."""
     if not passages:

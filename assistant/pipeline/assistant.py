@@ -24,7 +24,7 @@ from core.llm.base import ChatModel
 from core.profile import Messages, Profile, sample_profile
 from core.prompts import Prompt, resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
-from guardrails.cascade import passes_tier1
+from guardrails.cascade import check_tier1
 from guardrails.compliance import load_policy
 from guardrails.conditions import ConditionWords
 from guardrails.language import LanguageDetector, default_detector, language_of
@@ -192,7 +192,7 @@ class Assistant:
         guards = self.guards
 
         def passes(sentence: str) -> bool:
-            return passes_tier1(
+            return check_tier1(
                 sentence,
                 work.passages,
                 embedder=self.embedder,
@@ -201,7 +201,7 @@ class Assistant:
                 policy=guards.policy,
                 question=work.core_issue,
                 words=guards.words,
-            )
+            ).passed
 
         def quoted(quotes: list[Quote]) -> bool:
             return not misquotes(check_quotes(quotes, work.passages))

@@ -1,7 +1,7 @@
 """What a streamed reply sends, and the gate that decides when an answer sentence may be sent.
 
 While the model writes, each answer sentence that is complete is held against the passages by
-tier 1 alone (guardrails.cascade.passes_tier1). The sentences that pass, in order, are sent at
+tier 1 alone (guardrails.cascade.check_tier1). The sentences that pass, in order, are sent at
 once; the first that does not is held, and so is every sentence after it: they wait for the
 whole answer's check (the judge included, as the non-streamed path runs it), and are sent only if
 it passes. No sentence reaches the customer before it has passed. A reply that quotes its
