@@ -246,12 +246,36 @@ def _measure(
     return _Measured(signals=signals, baseline=weakest_similarity(case, embedder))
 
 
-def _outcomes(measured: Sequence[_Measured], calibration: Calibration) -> tuple[list[bool], float]:
+@dataclass(frozen=True)
+class _Distinct:
+    """The cases' signals, each distinct one once: cases measured alike are decided alike, so the
+    sweep decides each of them once per candidate (copies of one response are common in a file
+    where several models answer the same knowledge)."""
+
+    signals: list[Signals]
+    of_case: list[int]  # for each case, the index of its signals in ``signals``
+
+    @classmethod
+    def of(cls, measured: Sequence[_Measured]) -> _Distinct:
+        first: dict[str, int] = {}
+        signals: list[Signals] = []
+        of_case = []
+        for m in measured:
+            key = m.signals.model_dump_json()
+            if key not in first:
+                first[key] = len(signals)
+                signals.append(m.signals)
+            of_case.append(first[key])
+        return cls(signals=signals, of_case=of_case)
+
+
+def _outcomes(distinct: _Distinct, calibration: Calibration) -> tuple[list[bool], float]:
     """(flagged per case, share that reached the judge) under these thresholds, decided by
     :func:`guardrails.decision.decide`, as the product decides."""
-    verdicts = [decide(m.signals, calibration) for m in measured]
-    judged = sum(v.tier == 2 for v in verdicts)
-    return [not v.passed for v in verdicts], judged / max(len(measured), 1)
+    verdicts = [decide(signals, calibration) for signals in distinct.signals]
+    flagged = [not verdicts[i].passed for i in distinct.of_case]
+    judged = sum(verdicts[i].tier == 2 for i in distinct.of_case)
+    return flagged, judged / max(len(distinct.of_case), 1)
 
 
 def _probability(measured: _Measured) -> float:
@@ -299,12 +323,13 @@ def calibrate(
         )
         if floor <= coverage
     ]
+    distinct = _Distinct.of(measured)
     best: tuple[tuple[float, float], tuple[float, float, float, float]] | None = None
     for similarity, coverage, floor, judge in tqdm(grid, desc="thresholds", disable=not progress):
         thresholds = Calibration(
             similarity=similarity, coverage=coverage, coverage_floor=floor, judge=judge
         )
-        flagged, share = _outcomes(measured, thresholds)
+        flagged, share = _outcomes(distinct, thresholds)
         if share > max_tier2:
             continue
         score = (_metrics(truth, flagged)["balanced_accuracy"], -share)

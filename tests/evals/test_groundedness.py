@@ -132,11 +132,13 @@ def test_a_file_without_begin_columns_is_refused(tmp_path: Path) -> None:
 
 
 def test_calibration_tunes_every_threshold_and_records_its_source(tmp_path: Path) -> None:
-    # 20 grounded copies, 20 ungrounded inventions; the judge tells them apart except on 4
+    # 5 grounded copies, 5 ungrounded inventions, and a judge that tells them apart: the sweep
+    # decides every case under each of its ~36k candidate thresholds, so its time grows with the
+    # rows; balanced accuracy and the judge's share are ratios, the same at 5 + 5 as at 20 + 20
     path = tmp_path / "begin_dev.tsv"
     lines = ["model_name\tdata_source\tknowledge\tmessage\tresponse\tbegin_label"]
     knowledge = "Refunds must be requested within seven days of delivery in the app."
-    for i in range(20):
+    for i in range(5):
         lines.append(
             f"m\ts\t{knowledge}\thi\tRefunds must be requested in the app.\tFully attributable"
         )
@@ -209,11 +211,12 @@ def test_the_ablation_tunes_each_variant_on_dev_and_reports_every_file(tsv: Path
 def test_the_calibration_sweep_decides_as_the_cascade_does(tmp_path: Path) -> None:
     # grounded copies, inventions, and restatements of the customer's own words: what the sweep
     # reports for the thresholds it picks is what `evaluate --mode cascade` measures with them
+    # (4 of each kind, the restatements labelled both ways: every kind and label is there)
     path = tmp_path / "begin_dev.tsv"
     lines = ["model_name\tdata_source\tknowledge\tmessage\tresponse\tbegin_label"]
     knowledge = "Refunds must be requested within seven days of delivery in the app."
     statement = "My cat sleeps on the warm laptop every afternoon."
-    for i in range(10):
+    for i in range(4):
         lines += [
             f"m\ts\t{knowledge}\thi\tRefunds must be requested in the app.\tFully attributable",
             f"m\ts\t{knowledge}\thi\tOur office dog {i} loves walks.\tNot fully attributable",

@@ -113,9 +113,9 @@ def test_scores_must_all_be_there_and_on_the_scale() -> None:
 def test_a_planted_shift_in_issue_types_raises_a_drift_alert(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=3)
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=3)
     shifted = {**ISSUES, "safety_incidents": 0.30, "payments_and_pay": 0.10}
-    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=4, issues=shifted)
+    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=4, issues=shifted)
     with caplog.at_level(logging.WARNING, logger="assistant.monitoring.quality"):
         results = check_drift(database, now=NOW)
     issue = next(r for r in results if r.feature == "issue_type")
@@ -127,17 +127,17 @@ def test_a_planted_shift_in_issue_types_raises_a_drift_alert(
 
 
 def test_an_unchanged_stream_raises_no_alert(database: Database) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=5)
-    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=6)
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=5)
+    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=6)
     results = check_drift(database, now=NOW)
     assert [r.drifted for r in results] == [False, False]
     assert database.quality.alerts() == []
 
 
 def test_a_shift_in_retrieval_scores_is_drift_too(database: Database) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=1400, seed=7)
+    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=7)
     simulate(
-        database, start=NOW - timedelta(hours=24), hours=23, n=400, seed=8, retrieval=(3.0, 5.0)
+        database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=8, retrieval=(3.0, 5.0)
     )
     results = {r.feature: r for r in check_drift(database, now=NOW)}
     assert results["retrieval_best"].drifted
