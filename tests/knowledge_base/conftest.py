@@ -24,8 +24,10 @@ def make_chunk(article_id: str, n: int, text: str, issue_type: str = "general") 
     )
 
 
-@pytest.fixture(params=["memory", "chroma"])
+@pytest.fixture(params=["memory", pytest.param("chroma", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    """The contract on the in-memory store (unit) and on Chroma on disk: real Chroma is the
+    integration set's (opening it costs seconds, and what it tests is the adapter on Chroma)."""
     if request.param == "memory":
         yield InMemoryStore()
     else:

@@ -148,10 +148,10 @@ def test_hits_widen_to_their_whole_section_once_with_overlap_joined() -> None:
     assert widened[0].chunk.section == "Deadlines"
 
 
-@pytest.fixture(params=["memory", "chroma"])
+@pytest.fixture(params=["memory", pytest.param("chroma", marks=pytest.mark.integration)])
 def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[VectorStore, VectorStore]:
     """Two handles on one store, as two replicas hold them: the same in-memory store, or two
-    clients of one Chroma collection."""
+    clients of one Chroma collection (integration: real Chroma on disk costs seconds)."""
     if request.param == "memory":
         shared = InMemoryStore()
         return shared, shared

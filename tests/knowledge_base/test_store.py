@@ -1,4 +1,7 @@
-"""The VectorStore contract, run on InMemoryStore and on ChromaStore over a temporary directory."""
+"""The VectorStore contract, run on InMemoryStore and on ChromaStore over a temporary directory.
+
+What runs on real Chroma (the contract's chroma half and the ChromaStore tests below) is in the
+integration set: it tests the adapter on Chroma itself, and opening Chroma costs seconds."""
 
 from __future__ import annotations
 
@@ -105,6 +108,7 @@ def test_mismatched_vectors_are_a_usage_error(store: VectorStore) -> None:
         store.upsert([make_chunk("a", 0, "x"), make_chunk("a", 1, "y")], unit(1, 0)[None, :])
 
 
+@pytest.mark.integration
 def test_chroma_failures_become_store_errors(tmp_path: Path) -> None:
     store = ChromaStore.persistent(tmp_path, "test_kb")
     fill(store)
@@ -115,6 +119,7 @@ def test_chroma_failures_become_store_errors(tmp_path: Path) -> None:
         ChromaStore.persistent(tmp_path, "x")
 
 
+@pytest.mark.integration
 def test_an_unreachable_chroma_server_is_a_store_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,6 +128,7 @@ def test_an_unreachable_chroma_server_is_a_store_error() -> None:
         ChromaStore.http("127.0.0.1", port, "test_kb")
 
 
+@pytest.mark.integration
 def test_chroma_revision_notices_writes_by_another_client(tmp_path: Path) -> None:
     reader = ChromaStore.persistent(tmp_path, "test_kb")
     before = reader.revision
@@ -132,6 +138,7 @@ def test_chroma_revision_notices_writes_by_another_client(tmp_path: Path) -> Non
     assert reader.count() == 3
 
 
+@pytest.mark.integration
 def test_chroma_revision_notices_a_rewrite_that_keeps_the_count(tmp_path: Path) -> None:
     writer, reader = (ChromaStore.persistent(tmp_path, "test_kb") for _ in range(2))
     fill(writer)
@@ -144,6 +151,7 @@ def test_chroma_revision_notices_a_rewrite_that_keeps_the_count(tmp_path: Path) 
     assert reader.revision == reader.revision  # unchanged while nobody writes
 
 
+@pytest.mark.integration
 def test_chroma_writes_keep_the_cosine_space(tmp_path: Path) -> None:
     """The version replaces the collection's metadata; the distance stays cosine."""
     store = ChromaStore.persistent(tmp_path, "test_kb")
