@@ -1,4 +1,5 @@
-"""`tether eval`: retrieval, classification, groundedness, calibration, injection, latency."""
+"""`tether eval`: retrieval, classification, groundedness, calibration, injection, latency,
+scale."""
 
 from __future__ import annotations
 
@@ -154,3 +155,43 @@ def eval_latency(
         )
     except TetherError as exc:
         fail(exc)
+
+
+@app.command("scale")
+def eval_scale(
+    chunks: Annotated[int, typer.Option(min=1, help="Chunks in the corpus")],
+    vectors: Annotated[
+        str, typer.Option(help="minilm (the real embedder) or synthetic (no model)")
+    ] = "minilm",
+    chroma: Annotated[str, typer.Option(help="embedded, http (a Chroma server) or memory")] = (
+        "embedded"
+    ),
+    host: Annotated[str, typer.Option(help="The Chroma server's host (--chroma http)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="The Chroma server's port (--chroma http)")] = 8000,
+    queries: Annotated[int, typer.Option(min=1, help="Questions asked of each leg")] = 200,
+    seed: int = 0,
+) -> None:
+    """Ingest, dense-leg latency and recall@10, lexical-leg memory and speed, hybrid search at
+    CHUNKS chunks of the e-manual and the sample repeated with variation (evals/scale)."""
+    from evals.scale.__main__ import report
+    from evals.scale.run import StoreKind, VectorKind, run
+
+    if vectors not in ("minilm", "synthetic") or chroma not in ("embedded", "http", "memory"):
+        typer.secho("error: --vectors minilm|synthetic, --chroma embedded|http|memory", err=True)
+        raise typer.Exit(2)
+    try:
+        figures = run(
+            chunks,
+            store_kind=cast(StoreKind, chroma),
+            vectors=cast(VectorKind, vectors),
+            n_queries=queries,
+            host=host,
+            port=port,
+            seed=seed,
+        )
+    except TetherError as exc:
+        fail(exc)
+    print(report(figures))
+    print_figures(figures)
