@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -110,36 +111,57 @@ def test_scores_must_all_be_there_and_on_the_scale() -> None:
     assert parse_scores("prose") is None
 
 
+@pytest.fixture(scope="module")
+def reference_week() -> Iterator[Database]:
+    """A week of ordinary traffic before the recent day, simulated once for the drift tests
+    (simulating it took seconds a test); each test gets a copy, since the check writes alerts."""
+    db = Database.connect("sqlite://")
+    simulate(db, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=3)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def after_a_week(reference_week: Database) -> Iterator[Database]:
+    """A database in memory holding a copy of the reference week."""
+    db = Database.connect("sqlite://", migrate=False)
+    source, target = reference_week.engine.raw_connection(), db.engine.raw_connection()
+    try:
+        source.driver_connection.backup(target.driver_connection)  # type: ignore[union-attr]
+    finally:
+        source.close()
+        target.close()
+    yield db
+    db.close()
+
+
 def test_a_planted_shift_in_issue_types_raises_a_drift_alert(
-    database: Database, caplog: pytest.LogCaptureFixture
+    after_a_week: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=3)
     shifted = {**ISSUES, "safety_incidents": 0.30, "payments_and_pay": 0.10}
-    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=4, issues=shifted)
+    simulate(after_a_week, start=NOW - timedelta(hours=24), hours=23, n=200, seed=4, issues=shifted)
     with caplog.at_level(logging.WARNING, logger="assistant.monitoring.quality"):
-        results = check_drift(database, now=NOW)
+        results = check_drift(after_a_week, now=NOW)
     issue = next(r for r in results if r.feature == "issue_type")
     assert issue.drifted
     assert issue.top_changes[0][0] == "safety_incidents"
-    alerts = database.quality.alerts()
+    alerts = after_a_week.quality.alerts()
     assert [a.feature for a in alerts] == ["issue_type"]
     assert any(r.getMessage() == "drift" for r in caplog.records)
 
 
-def test_an_unchanged_stream_raises_no_alert(database: Database) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=5)
-    simulate(database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=6)
-    results = check_drift(database, now=NOW)
+def test_an_unchanged_stream_raises_no_alert(after_a_week: Database) -> None:
+    simulate(after_a_week, start=NOW - timedelta(hours=24), hours=23, n=200, seed=6)
+    results = check_drift(after_a_week, now=NOW)
     assert [r.drifted for r in results] == [False, False]
-    assert database.quality.alerts() == []
+    assert after_a_week.quality.alerts() == []
 
 
-def test_a_shift_in_retrieval_scores_is_drift_too(database: Database) -> None:
-    simulate(database, start=NOW - timedelta(days=8), hours=24 * 7, n=700, seed=7)
+def test_a_shift_in_retrieval_scores_is_drift_too(after_a_week: Database) -> None:
     simulate(
-        database, start=NOW - timedelta(hours=24), hours=23, n=200, seed=8, retrieval=(3.0, 5.0)
+        after_a_week, start=NOW - timedelta(hours=24), hours=23, n=200, seed=8, retrieval=(3.0, 5.0)
     )
-    results = {r.feature: r for r in check_drift(database, now=NOW)}
+    results = {r.feature: r for r in check_drift(after_a_week, now=NOW)}
     assert results["retrieval_best"].drifted
 
 
