@@ -145,9 +145,11 @@ def kb_store(embedder: HashingEmbedder) -> InMemoryStore:
     return store
 
 
-@pytest.fixture
-def classifier(embedder: HashingEmbedder) -> IssueClassifier:
-    return IssueClassifier.from_taxonomy(TAXONOMY, embedder, threshold=0.0)
+@pytest.fixture(scope="session")
+def classifier() -> IssueClassifier:
+    """Fitted once per session (a fit took ~0.1 s, in every test that builds an assistant):
+    nothing changes a fitted classifier, and the hashing embedder holds no state."""
+    return IssueClassifier.from_taxonomy(TAXONOMY, HashingEmbedder(), threshold=0.0)
 
 
 @pytest.fixture
