@@ -5,7 +5,9 @@ relies on before it answers. Copying is what a small model does well, and checki
 exact and cheap: a quote that is no substring of any passage (after folding case, spacing,
 quotation marks and dashes) was made up, reworded or half-remembered, so the answer built on it
 fails at tier 1 (``MISQUOTED``) without a judge. A quote that is a passage's words but names
-another retrieved article is not a misquote: the article it came from is recorded instead.
+another retrieved article is not a misquote: the article it came from is recorded instead. A
+quote of a passage's heading (its title or section, which the prompt shows above the passage)
+claims nothing and is not checked, like a quote too short to say anything.
 """
 
 from __future__ import annotations
@@ -61,13 +63,14 @@ def fold(text: str) -> str:
 
 
 def check_quotes(quotes: Sequence[Quote], passages: Sequence[Passage]) -> list[QuoteFinding]:
-    """Each quote long enough to check, held against the passages of its article first, then
-    against every passage."""
+    """Each quote long enough to check and not a heading, held against the passages of its
+    article first, then against every passage."""
     folded = [(p.article_id, fold(p.text)) for p in passages]
+    headings = [fold(f"{p.chunk.title} > {p.chunk.section}") for p in passages]
     findings = []
     for quote in quotes:
         text = fold(quote.text)
-        if len(text) < MIN_QUOTE_CHARS:
+        if len(text) < MIN_QUOTE_CHARS or any(text in heading for heading in headings):
             continue
         holders = [a for a, body in folded if text in body]
         found = quote.article_id if quote.article_id in holders else next(iter(holders), None)

@@ -48,3 +48,9 @@ def test_quotes_too_short_to_say_anything_are_not_checked() -> None:
 
 def test_fold_drops_markdown_emphasis_but_keeps_underscores_inside_words() -> None:
     assert fold("**Settings** > `my_account`") == "settings > my_account"
+
+
+def test_a_quoted_heading_claims_nothing_and_is_not_checked() -> None:
+    heading = passage("ord-004", BODY, title="Refunds for out-of-stock items", section="Refunds")
+    quote = Quote(article_id="ord-004", text="Refunds for out-of-stock items > Refunds")
+    assert check_quotes([quote], [heading]) == []
