@@ -10,7 +10,7 @@ import pytest
 from core.embeddings import Embedder, HashingEmbedder, Vectors
 from knowledge_base.articles import Article
 from knowledge_base.ingest import ingest
-from knowledge_base.search import HybridSearcher, LexicalIndex, reciprocal_rank_fusion
+from knowledge_base.search import HybridSearcher, LexicalIndex, reciprocal_rank_fusion, top_k
 from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
 
@@ -184,3 +184,12 @@ def test_an_edit_with_the_same_chunk_count_reaches_the_other_searcher(
     assert "Zorblax: add paper." in sections and "Error: add paper." not in sections
     (passage,) = other.widen(other.search("zorblax", 1))
     assert (passage.article_id, passage.text) == ("printer", "Zorblax: add paper.")
+
+
+def test_top_k_is_a_stable_sort_of_every_score_cut_at_k() -> None:
+    rng = np.random.default_rng(7)
+    for n, k in [(1, 1), (5, 10), (50, 5), (1000, 50), (1000, 1)]:
+        for _ in range(20):
+            scores = rng.integers(0, 4, size=n).astype(np.float32)  # many ties
+            expected = np.argsort(-scores, kind="stable")[:k]
+            assert top_k(scores, k).tolist() == expected.tolist()
