@@ -114,6 +114,10 @@ async def post_message(
             "model": ErrorPublic,
             "description": "Unknown conversation or message (or another key's)",
         },
+        409: {
+            "model": ErrorPublic,
+            "description": "The message is not one of the assistant's replies",
+        },
     },
 )
 def give_feedback(
@@ -128,9 +132,9 @@ def give_feedback(
 
     A thumbs-down on an answer opens a case for a person (reason `customer_feedback`, with the
     comment); a rating of a reply that was handed over is added to the case it opened; neither
-    ever opens a second case. 422 for a message that is not an assistant reply (the customer's
-    own, or a person's) and for a bad body (a rating other than `up`/`down`, a comment over
-    1,000 characters)."""
+    ever opens a second case. 409 for a message that is not an assistant reply (the customer's
+    own, or a person's: a well-formed request about the wrong kind of message), 422 for a bad
+    body (a rating other than `up`/`down`, a comment over 1,000 characters)."""
     conversation = services.database.conversations.get(conversation_id)
     check_owner(caller, conversation)
     try:
@@ -138,5 +142,5 @@ def give_feedback(
             conversation, message_id, rating=body.rating, comment=body.comment
         )
     except NotAReplyError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return FeedbackPublic(**stored.model_dump(exclude={"opened_case"}))

@@ -143,13 +143,13 @@ def test_another_customers_conversation_and_unknown_messages_are_404(
     assert rate(client, cid, reply_id, headers=keys["alice"], rating="up").status_code == 200
 
 
-def test_feedback_on_a_message_that_is_no_reply_is_422(
+def test_feedback_on_a_message_that_is_no_reply_is_409(
     client: TestClient, model: FakeChatModel
 ) -> None:
     cid, body = answered(client, model)
     customer_message = body["message_id"]
     response = rate(client, cid, customer_message, rating="down")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "feedback is for the assistant's replies" in response.json()["detail"]
 
 
