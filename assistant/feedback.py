@@ -22,7 +22,7 @@ from guardrails.verdict import ReasonCode
 
 
 class NotAReplyError(TetherError):
-    """Feedback is for the assistant's replies; this message is someone else's (422)."""
+    """Feedback is for the assistant's replies; this message is someone else's (409)."""
 
 
 def _reply(conversation: StoredConversation, message_id: str) -> StoredMessage:
