@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.chat import ChatService
 from assistant.desk import AgentDesk
@@ -33,6 +34,9 @@ from core.llm.queue import QueuedModel
 from core.profile import Profile, load_profile
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
+
+if TYPE_CHECKING:
+    from core.llm.llama_cpp import LlamaCppModel
 
 log = logging.getLogger(__name__)
 # How often a running server looks for customer messages left without a reply.
@@ -137,6 +141,11 @@ def build_model(settings: Settings) -> ChatModel:
             timeout=settings.llm_timeout_s,
             seed=settings.llm_seed,
         )
+    return build_llama(settings)
+
+
+def build_llama(settings: Settings) -> LlamaCppModel:
+    """The embedded model, as the settings configure it (a fresh context each call)."""
     from core.llm.llama_cpp import LlamaCppModel
 
     return LlamaCppModel.load(

@@ -31,10 +31,9 @@ from tqdm import tqdm
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.streaming import Progress, Sentence
 from assistant.settings import SAMPLE_KB, Settings, get_settings
-from assistant.wiring import build_assistant, build_classifier, build_embedder
+from assistant.wiring import build_assistant, build_classifier, build_embedder, build_llama
 from core.conversation import Turn
 from core.errors import ConfigurationError
-from core.llm.llama_cpp import LlamaCppModel
 from core.llm.queue import QueuedModel
 from evals.report import table
 from evals.retrieval import load_questions
@@ -131,19 +130,6 @@ def _sides(settings: Settings, lever: Mapping[str, object] | None) -> dict[str, 
     return {"previous": before, "current": settings}
 
 
-def _load(settings: Settings) -> LlamaCppModel:
-    return LlamaCppModel.load(
-        settings.llm_model_path,
-        n_ctx=settings.llm_n_ctx,
-        n_threads=settings.llm_threads,
-        seed=settings.llm_seed,
-        n_batch=settings.llm_n_batch,
-        prompt_lookup=settings.llm_prompt_lookup,
-        prefix_cache=settings.llm_prefix_cache,
-        flash_attn=settings.llm_flash_attn,
-    )
-
-
 def run(
     questions: Path | None = None,
     *,
@@ -157,7 +143,7 @@ def run(
     embedder = build_embedder()
     sides = _sides(settings, lever)
     # Each configuration has a context of its own, so each keeps what it would keep alone.
-    models = {name: _load(side) for name, side in sides.items()}
+    models = {name: build_llama(side) for name, side in sides.items()}
     speed = models["current"].speed(prompt_tokens=400, decode_tokens=48)
     figures: dict[str, float] = {"n": float(len(cases)), **speed}
     with tempfile.TemporaryDirectory() as tmp:
