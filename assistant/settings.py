@@ -56,6 +56,10 @@ class Settings(PipelineSettings, BaseSettings):
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001
     collection: str = "tether_kb"
+    # The lexical (BM25) leg: an index in each process, rebuilt from the store after any write,
+    # or tables in the conversation database, written with the store and shared by every replica
+    # (knowledge_base/lexical.py; measured in `tether eval scale --lexical database`).
+    lexical_index: Literal["memory", "database"] = "memory"
 
     # Conversation database (SQLAlchemy URL); empty means a SQLite file in data_dir.
     database_url: str = ""

@@ -32,6 +32,7 @@ from core.llm.base import ChatModel
 from core.llm.cache import CachingChatModel, LazyModel
 from core.llm.queue import QueuedModel
 from core.profile import Profile, load_profile
+from knowledge_base.lexical import MirroredStore, SqlLexical
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import ChromaStore, VectorStore
 
@@ -178,10 +179,16 @@ def cached_model(settings: Settings) -> CachingChatModel:
     return CachingChatModel(lazy_model(settings), settings.llm_cache_path)
 
 
-def build_store(settings: Settings) -> ChromaStore:
+def build_store(settings: Settings) -> VectorStore:
+    """Chroma (embedded or a server), mirrored into the database's lexical tables when the
+    lexical leg lives there."""
     if settings.chroma_mode == "http":
-        return ChromaStore.http(settings.chroma_host, settings.chroma_port, settings.collection)
-    return ChromaStore.persistent(settings.chroma_path, settings.collection)
+        store = ChromaStore.http(settings.chroma_host, settings.chroma_port, settings.collection)
+    else:
+        store = ChromaStore.persistent(settings.chroma_path, settings.collection)
+    if settings.lexical_index == "database":
+        return MirroredStore(store, SqlLexical.connect(settings.resolved_database_url))
+    return store
 
 
 def build_classifier(
@@ -208,10 +215,13 @@ def build_assistant(
     classifier: IssueClassifier,
     profile: Profile | None = None,
 ) -> Assistant:
+    """The message path over ``store``; its lexical leg is the database's when the store is
+    mirrored there (build_store), else an index in this process."""
+    lexical = store.lexical if isinstance(store, MirroredStore) else None
     return Assistant(
         model=model,
         embedder=embedder,
-        searcher=HybridSearcher(store, embedder),
+        searcher=HybridSearcher(store, embedder, lexical=lexical),
         classifier=classifier,
         settings=settings,
         profile=profile,

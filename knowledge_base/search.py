@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-import bm25s
-import numpy as np
-import Stemmer
-
 from core.embeddings import Embedder
 from knowledge_base.articles import Chunk, Passage
+from knowledge_base.lexical import LexicalLeg, MemoryLexical
 from knowledge_base.store import Vector, VectorStore
 
 # Chosen on the emanual dev split (see evals/RETRIEVAL_NOTES.md): the usual RRF constant, and
 # 50 chunks per leg (20 lost recall, 100 and more changed nothing).
 RRF_K = 60
 LEG_DEPTH = 50
-
-_WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN)
-_STEMMER = Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased English-stemmed words, stopwords dropped."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
-    return list(_STEMMER.stemWords(words))
 
 
 def reciprocal_rank_fusion(rankings: Iterable[Sequence[str]], *, k: int) -> dict[str, float]:
@@ -94,81 +79,31 @@ def _chunk_index(chunk: Chunk) -> int:
     return int(number) if number.isdigit() else 0
 
 
-class LexicalIndex:
-    """BM25 over chunks: title, section and text."""
-
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
-        self._chunks = list(chunks)
-        self._issue_types = np.array([c.issue_type for c in self._chunks])
-        self.chunks: tuple[Chunk, ...] = tuple(self._chunks)
-        self._bm25 = bm25s.BM25()
-        if self._chunks:
-            tokens = [tokenize(c.embedding_text) for c in self._chunks]
-            self._bm25.index(tokens, show_progress=False)
-
-    def query(
-        self, text: str, k: int, *, issue_type: str | None = None
-    ) -> list[tuple[Chunk, float]]:
-        """The ``k`` best-scoring chunks that share at least one word with ``text``."""
-        if not self._chunks:
-            return []
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in tokenize(text) if t in vocab]
-        if not tokens:
-            return []
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        if issue_type is not None:
-            scores[self._issue_types != issue_type] = 0.0
-        top = top_k(scores, k)
-        return [(self._chunks[i], float(scores[i])) for i in top if scores[i] > 0]
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """The indices of the ``k`` highest scores, highest first, ties in index order: what a
-    stable sort of every score gives, without sorting them all (a partition finds the k-th
-    score, and only the scores at or above it are sorted: over 1M scores, 31 ms instead of
-    496 ms for the top 50, measured on the shared 2 cores)."""
-    n = len(scores)
-    if k >= n:
-        return np.argsort(-scores, kind="stable")[:k]
-    kth = np.partition(scores, n - k)[n - k]
-    candidates = np.flatnonzero(scores >= kth)
-    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
-
-
 class HybridSearcher:
-    """Dense and BM25 legs over the same store, fused by reciprocal rank."""
+    """Dense and BM25 legs, fused by reciprocal rank. The lexical leg is an in-process index of
+    the store's chunks unless one kept in the database is given (knowledge_base/lexical.py)."""
 
     def __init__(
         self,
         store: VectorStore,
         embedder: Embedder,
         *,
+        lexical: LexicalLeg | None = None,
         rrf_k: int = RRF_K,
         leg_depth: int = LEG_DEPTH,
     ) -> None:
         self.store = store
         self.embedder = embedder
+        self.lexical = lexical or MemoryLexical(store)
         self._rrf_k = rrf_k
         self._leg_depth = leg_depth
-        self._index: tuple[VectorStore, int, LexicalIndex] | None = None
-        self._lock = threading.Lock()
-
-    def _lexical(self) -> LexicalIndex:
-        """The BM25 index of the current store, rebuilt when its revision moves."""
-        with self._lock:
-            store, revision = self.store, self.store.revision
-            if self._index is None or self._index[0] is not store or self._index[1] != revision:
-                self._index = (store, revision, LexicalIndex(store.chunks()))
-            return self._index[2]
 
     def _legs(
         self, query: str, issue_type: str | None
     ) -> tuple[Vector, list[tuple[Chunk, float]], list[tuple[Chunk, float]]]:
-        index = self._lexical()
+        lexical = self.lexical.query(query, self._leg_depth, issue_type=issue_type)
         vector = self.embedder.embed(query)
         dense = self.store.query(vector, self._leg_depth, issue_type=issue_type)
-        lexical = index.query(query, self._leg_depth, issue_type=issue_type)
         return vector, dense, lexical
 
     def search(self, query: str, k: int, *, issue_type: str | None = None) -> list[Passage]:
@@ -186,14 +121,18 @@ class HybridSearcher:
             Passage(chunk=chunks[i], score=fused[i], dense_score=cosines.get(i, 0.0)) for i in top
         ]
 
-    def sections(self) -> list[Passage]:
-        """Every section of the knowledge base as one passage."""
-        chunks = self._lexical().chunks
+    def sections(self, article_ids: Sequence[str] | None = None) -> list[Passage]:
+        """Every section of the knowledge base (or of these articles) as one passage."""
+        chunks = self.lexical.chunks(article_ids)
         return section_passages([Passage(chunk=c, score=0.0) for c in chunks], chunks)
 
     def widen(self, passages: Sequence[Passage]) -> list[Passage]:
-        """``passages`` widened to their whole sections (see :func:`section_passages`)."""
-        return section_passages(passages, self._lexical().chunks)
+        """``passages`` widened to their whole sections (see :func:`section_passages`): only
+        their articles' chunks are read."""
+        if not passages:
+            return []
+        articles = list(dict.fromkeys(p.article_id for p in passages))
+        return section_passages(passages, self.lexical.chunks(articles))
 
     def search_articles(self, query: str, k: int) -> list[str]:
         """The ``k`` best article ids: each leg ranks articles by their best chunk, then fusion.

@@ -21,7 +21,7 @@ def article_page(request: Request, article_id: str) -> Response:
     customer = current_customer(request)
     if customer is None:
         return to_sign_in()
-    view = article_view(article_id, get_services(request).assistant.searcher.sections())
+    view = article_view(article_id, get_services(request).assistant.searcher.sections([article_id]))
     if view is None:
         return not_found(request, customer, "This article")
     return templates.TemplateResponse(

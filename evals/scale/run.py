@@ -27,7 +27,8 @@ from evals.scale.vectors import (
     recall_at_k,
 )
 from knowledge_base.ingest import ingest
-from knowledge_base.search import LEG_DEPTH, HybridSearcher, LexicalIndex
+from knowledge_base.lexical import LexicalIndex
+from knowledge_base.search import LEG_DEPTH, HybridSearcher
 from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
 StoreKind = Literal["embedded", "http", "memory"]

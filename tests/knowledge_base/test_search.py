@@ -10,7 +10,8 @@ import pytest
 from core.embeddings import Embedder, HashingEmbedder, Vectors
 from knowledge_base.articles import Article
 from knowledge_base.ingest import ingest
-from knowledge_base.search import HybridSearcher, LexicalIndex, reciprocal_rank_fusion, top_k
+from knowledge_base.lexical import LexicalIndex, top_k
+from knowledge_base.search import HybridSearcher, reciprocal_rank_fusion
 from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
 
