@@ -21,7 +21,8 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import bm25s
 import numpy as np
@@ -227,8 +228,33 @@ class SqlLexical(LexicalLeg):
                     conn.execute(insert(_totals).values(id=_ROW, documents=0, tokens=0))
 
     @classmethod
-    def connect(cls, url: str) -> SqlLexical:
+    def connect(cls, url: str) -> Self:
         return cls(create_engine(url, pool_pre_ping=True))
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def drop(self) -> None:
+        """Remove the tables and everything in them."""
+        with self._failing("drop its tables"):
+            _schema.drop_all(self._engine)
+
+    def size_bytes(self) -> int:
+        """Bytes the tables take on disk: PostgreSQL's relation sizes with their indexes, or the
+        whole SQLite file."""
+        with self._failing("measure its tables"), self._engine.connect() as conn:
+            if self.dialect == "postgresql":
+                sizes = (
+                    func.pg_total_relation_size(literal(t.name)) for t in _schema.tables.values()
+                )
+                return int(conn.execute(select(sum(sizes, literal(0)))).scalar_one())
+            database = self._engine.url.database
+            return Path(database).stat().st_size if database else 0
 
     @contextmanager
     def _failing(self, action: str) -> Iterator[None]:
@@ -240,31 +266,36 @@ class SqlLexical(LexicalLeg):
     # -- writes ---------------------------------------------------------------------------------
 
     def upsert(self, chunks: Sequence[Chunk]) -> None:
-        """Insert or replace these chunks by id."""
-        tokens = {c.id: Counter(tokenize(c.embedding_text)) for c in chunks}
+        """Insert or replace these chunks by id, in one transaction (in batches of rows)."""
         with self._failing("write chunks"), self._engine.begin() as conn:
-            self._remove(conn, _chunks.c.id.in_([c.id for c in chunks]))
-            for batch in _batches([self._chunk_row(c, tokens[c.id]) for c in chunks]):
-                conn.execute(insert(_chunks), batch)
-            postings = [
-                {
-                    "term": t,
-                    "chunk_id": c.id,
-                    "tf": n,
-                    "length": tokens[c.id].total(),
-                    "issue_type": c.issue_type,
-                }
-                for c in chunks
-                for t, n in tokens[c.id].items()
-            ]
-            for batch in _batches(postings):
-                conn.execute(insert(_postings), batch)
-            self._count(conn, Counter(t for counts in tokens.values() for t in counts), sign=1)
-            self._total(conn, len(chunks), sum(t.total() for t in tokens.values()))
+            for start in range(0, len(chunks), _BATCH):
+                self._write(conn, chunks[start : start + _BATCH])
+
+    def _write(self, conn: Connection, chunks: Sequence[Chunk]) -> None:
+        tokens = {c.id: Counter(tokenize(c.embedding_text)) for c in chunks}
+        self._remove(conn, _chunks.c.id.in_(list(tokens)))
+        conn.execute(insert(_chunks), [self._chunk_row(c, tokens[c.id]) for c in chunks])
+        postings = [
+            {
+                "term": term,
+                "chunk_id": c.id,
+                "tf": n,
+                "length": tokens[c.id].total(),
+                "issue_type": c.issue_type,
+            }
+            for c in chunks
+            for term, n in tokens[c.id].items()
+        ]
+        for batch in _batches(postings):
+            conn.execute(insert(_postings), batch)
+        self._count(conn, Counter(t for counts in tokens.values() for t in counts), sign=1)
+        self._total(conn, len(chunks), sum(t.total() for t in tokens.values()))
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         with self._failing("delete articles"), self._engine.begin() as conn:
-            self._remove(conn, _chunks.c.article_id.in_(list(article_ids)))
+            for start in range(0, len(article_ids), _BATCH):
+                part = list(article_ids[start : start + _BATCH])
+                self._remove(conn, _chunks.c.article_id.in_(part))
 
     @staticmethod
     def _chunk_row(chunk: Chunk, tokens: Counter[str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -26,13 +26,15 @@ from evals.scale.vectors import (
     near,
     recall_at_k,
 )
+from knowledge_base.articles import Chunk
 from knowledge_base.ingest import ingest
-from knowledge_base.lexical import LexicalIndex
+from knowledge_base.lexical import LexicalIndex, LexicalLeg, MirroredStore, SqlLexical
 from knowledge_base.search import LEG_DEPTH, HybridSearcher
 from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
 StoreKind = Literal["embedded", "http", "memory"]
 VectorKind = Literal["minilm", "synthetic"]
+LexicalKind = Literal["memory", "database"]
 Figures = dict[str, float | int | str]
 
 K = 10
@@ -71,6 +73,33 @@ def open_store(
                 host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
             )
             client.delete_collection(name)
+
+
+class TimedLexical(SqlLexical):
+    """The database's lexical leg, timing its writes (ingest's share spent on them)."""
+
+    seconds = 0.0
+
+    def upsert(self, chunks: Sequence[Chunk]) -> None:
+        start = time.perf_counter()
+        super().upsert(chunks)
+        self.seconds += time.perf_counter() - start
+
+
+@contextmanager
+def mirrored(store: VectorStore, database_url: str) -> Iterator[tuple[MirroredStore, TimedLexical]]:
+    """``store`` mirrored into fresh lexical tables of ``database_url``, dropped afterwards."""
+    lexical = TimedLexical.connect(database_url)
+    if lexical.count():
+        lexical.close()
+        raise StoreError(
+            f"the lexical tables of {database_url} are not empty: use a fresh database"
+        )
+    try:
+        yield MirroredStore(store, lexical), lexical
+    finally:
+        lexical.drop()
+        lexical.close()
 
 
 def _encode_rate(embedder: Embedder, texts: Sequence[str]) -> float:
@@ -183,11 +212,34 @@ def measure_lexical(store: VectorStore, questions: Sequence[str]) -> Figures:
     }
 
 
-def measure_hybrid(store: VectorStore, embedder: Embedder, questions: Sequence[str]) -> Figures:
-    """``HybridSearcher.search`` as the message path calls it; the first search reads every
-    chunk and builds the lexical index, as a fresh process (or one after a write) does."""
+def measure_sql_lexical(lexical: TimedLexical, questions: Sequence[str]) -> Figures:
+    """The database's lexical leg: what its writes cost inside ingest, its tables' size, and
+    each query's time (postings read and scored in the database; this process holds no index)."""
+    lexical.query(questions[0], LEG_DEPTH)  # warm
+    laps = []
+    for question in questions:
+        start = time.perf_counter()
+        lexical.query(question, LEG_DEPTH)
+        laps.append(time.perf_counter() - start)
+    return {
+        "lexical_db_write_s": round(lexical.seconds, 1),
+        "lexical_db_tables_mb": round(lexical.size_bytes() / 1e6, 1),
+        "lexical_db_ms_p50": _ms(laps, 50),
+        "lexical_db_ms_p95": _ms(laps, 95),
+    }
+
+
+def measure_hybrid(
+    store: VectorStore,
+    embedder: Embedder,
+    questions: Sequence[str],
+    lexical: LexicalLeg | None = None,
+) -> Figures:
+    """``HybridSearcher.search`` as the message path calls it; the first search (in process)
+    reads every chunk and builds the lexical index, as a fresh process (or one after a write)
+    does."""
     timed = RecordingEmbedder(embedder)
-    searcher = HybridSearcher(store, timed)
+    searcher = HybridSearcher(store, timed, lexical=lexical)
     start = time.perf_counter()
     searcher.search(questions[0], HYBRID_K)
     first = time.perf_counter() - start
@@ -216,9 +268,12 @@ def run(
     seed: int = 0,
     raw_sample: int = RAW_SAMPLE,
     embedder: Embedder | None = None,
+    lexical: LexicalKind = "memory",
+    database_url: str = "",
 ) -> Figures:
     """Every figure of the benchmark at ``chunks`` chunks (``embedder`` replaces MiniLM, for
-    tests)."""
+    tests); with ``lexical="database"`` the lexical leg is tables in ``database_url``, written
+    with the store by ingest, instead of an index built in this process."""
     start = time.perf_counter()
     corpus = build_corpus(base_articles(), chunks, seed=seed)
     questions = queries(n_queries, seed=seed)
@@ -229,6 +284,7 @@ def run(
         "vectors": vectors,
         "store": store_kind,
         "queries": n_queries,
+        "lexical": lexical,
         "corpus_s": round(time.perf_counter() - start, 1),
     }
     if embedder is None:
@@ -238,8 +294,13 @@ def run(
             from core.embeddings import MiniLMEmbedder
 
             embedder = MiniLMEmbedder()
-    with open_store(store_kind, host=host, port=port) as (store, where, folder):
+    with ExitStack() as stack:
+        store, where, folder = stack.enter_context(open_store(store_kind, host=host, port=port))
         figures["where"] = where
+        sql: TimedLexical | None = None
+        if lexical == "database":
+            store, sql = stack.enter_context(mirrored(store, database_url))
+            figures["where"] = f"{where}, lexical leg in {sql.dialect}"
         ingested, recording = measure_ingest(corpus, store, embedder, raw_sample=raw_sample)
         figures |= ingested
         if folder is not None:
@@ -258,5 +319,11 @@ def run(
         del matrix, ids
         figures |= measure_lexical(store, questions)
         figures |= measure_hybrid(store, embedder, questions)
+        if sql is not None:  # the same questions, the leg in the database, in the same run
+            figures |= measure_sql_lexical(sql, questions)
+            hybrid = measure_hybrid(store, embedder, questions, lexical=sql)
+            figures |= {
+                key.replace("hybrid_", "hybrid_db_"): value for key, value in hybrid.items()
+            }
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1)
     return figures

@@ -1,8 +1,10 @@
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from core.embeddings import HashingEmbedder
 from evals.scale.__main__ import main
@@ -123,3 +125,23 @@ def test_with_an_embedder_ingest_is_compared_with_raw_encoding_in_the_same_run()
     assert float(figures["ingest_vs_raw"]) > 0
     assert figures["dense_recall_at_10"] == 1.0
     assert float(figures["hybrid_ms_p95"]) >= float(figures["hybrid_ms_p50"]) > 0
+
+
+def test_with_the_lexical_leg_in_the_database_both_legs_are_measured_and_its_tables_dropped(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lexical.db'}"
+    figures = run(
+        300,
+        store_kind="memory",
+        vectors="synthetic",
+        n_queries=10,
+        lexical="database",
+        database_url=url,
+    )
+    assert figures["lexical"] == "database" and "sqlite" in str(figures["where"])
+    assert float(figures["lexical_db_write_s"]) > 0 and float(figures["lexical_db_tables_mb"]) > 0
+    assert float(figures["lexical_db_ms_p95"]) >= float(figures["lexical_db_ms_p50"]) > 0
+    assert float(figures["hybrid_db_ms_p95"]) >= float(figures["hybrid_db_ms_p50"]) > 0
+    assert "lexical_build_s" in figures  # the in-process leg, measured beside it
+    assert not sa.inspect(sa.create_engine(url)).get_table_names()  # its tables are gone

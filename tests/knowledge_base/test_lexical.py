@@ -4,7 +4,7 @@ written again by the next ingest. SQLite here; PostgreSQL in the integration set
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -30,11 +30,28 @@ QUESTIONS = [
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lexical.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
+        return f"sqlite:///{tmp_path / 'lexical.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+Connect = Callable[..., SqlLexical]
+
+
+@pytest.fixture
+def connect() -> Iterator[Connect]:
+    """SqlLexical.connect, with every connection closed after the test."""
+    opened: list[SqlLexical] = []
+
+    def open_one(url: str, kind: type[SqlLexical] = SqlLexical) -> SqlLexical:
+        opened.append(kind.connect(url))
+        return opened[-1]
+
+    yield open_one
+    for lexical in opened:
+        lexical.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +64,9 @@ def _ranking(hits: Sequence[tuple[Chunk, float]]) -> list[tuple[str, float]]:
 
 
 def test_the_sql_leg_ranks_and_scores_as_the_in_process_index(
-    database_url: str, sample_chunks: list[Chunk]
+    connect: Connect, database_url: str, sample_chunks: list[Chunk]
 ) -> None:
-    sql = SqlLexical.connect(database_url)
+    sql = connect(database_url)
     sql.upsert(sample_chunks)
     memory = LexicalIndex(sample_chunks)
 
@@ -62,8 +79,10 @@ def test_the_sql_leg_ranks_and_scores_as_the_in_process_index(
     assert sql.count() == len(sample_chunks)
 
 
-def test_the_sql_leg_keeps_to_an_issue_type(database_url: str, sample_chunks: list[Chunk]) -> None:
-    sql = SqlLexical.connect(database_url)
+def test_the_sql_leg_keeps_to_an_issue_type(
+    connect: Connect, database_url: str, sample_chunks: list[Chunk]
+) -> None:
+    sql = connect(database_url)
     sql.upsert(sample_chunks)
     issue_type = sample_chunks[0].issue_type
 
@@ -75,9 +94,9 @@ def test_the_sql_leg_keeps_to_an_issue_type(database_url: str, sample_chunks: li
 
 
 def test_deleting_and_replacing_leaves_the_scores_of_a_fresh_index(
-    database_url: str, sample_chunks: list[Chunk]
+    connect: Connect, database_url: str, sample_chunks: list[Chunk]
 ) -> None:
-    sql = SqlLexical.connect(database_url)
+    sql = connect(database_url)
     articles = sorted({c.article_id for c in sample_chunks})
     kept = [c for c in sample_chunks if c.article_id not in articles[:3]]
     sql.upsert(sample_chunks)
@@ -91,8 +110,10 @@ def test_deleting_and_replacing_leaves_the_scores_of_a_fresh_index(
     assert {c.article_id for c in sql.chunks(articles[3:5])} == set(articles[3:5])
 
 
-def test_a_write_through_one_process_is_in_the_others_next_search(database_url: str) -> None:
-    writer, reader = SqlLexical.connect(database_url), SqlLexical.connect(database_url)
+def test_a_write_through_one_process_is_in_the_others_next_search(
+    connect: Connect, database_url: str
+) -> None:
+    writer, reader = connect(database_url), connect(database_url)
     printer = Article(id="printer", title="Printer", text="Error: add paper.", issue_type="hw")
     writer.upsert(chunk_article(printer))
     assert [c.article_id for c, _ in reader.query("paper", 3)] == ["printer"]
@@ -117,8 +138,10 @@ class FailingOnce(SqlLexical):
         super().upsert(chunks)
 
 
-def test_a_write_that_failed_half_way_is_written_again_by_the_next_ingest(tmp_path: Path) -> None:
-    lexical = FailingOnce.connect(f"sqlite:///{tmp_path / 'lexical.db'}")
+def test_a_write_that_failed_half_way_is_written_again_by_the_next_ingest(
+    connect: Connect, tmp_path: Path
+) -> None:
+    lexical = connect(f"sqlite:///{tmp_path / 'lexical.db'}", FailingOnce)
     store = MirroredStore(InMemoryStore(), lexical)
     articles = load_articles(SAMPLE)[:4]
     embedder = HashingEmbedder()
@@ -135,12 +158,14 @@ def test_a_write_that_failed_half_way_is_written_again_by_the_next_ingest(tmp_pa
     assert store.article_hashes() == {a.id: a.content_hash for a in articles}
 
 
-def test_hybrid_search_over_the_sql_leg_finds_and_widens_as_over_memory(tmp_path: Path) -> None:
+def test_hybrid_search_over_the_sql_leg_finds_and_widens_as_over_memory(
+    connect: Connect, tmp_path: Path
+) -> None:
     embedder = HashingEmbedder()
     articles = load_articles(SAMPLE)
     memory_store = InMemoryStore()
     ingest(articles, store=memory_store, embedder=embedder, progress=False)
-    lexical = SqlLexical.connect(f"sqlite:///{tmp_path / 'lexical.db'}")
+    lexical = connect(f"sqlite:///{tmp_path / 'lexical.db'}")
     mirrored = MirroredStore(InMemoryStore(), lexical)
     ingest(articles, store=mirrored, embedder=embedder, progress=False)
     in_memory = HybridSearcher(memory_store, embedder)
