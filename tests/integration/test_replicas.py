@@ -1,10 +1,11 @@
 """Two replicas on shared services: PostgreSQL, a ``chroma run`` server, the fake OpenAI-compatible
 endpoint (scripts/fake_openai.py, no real model), and two ``tether serve`` processes, A and B.
 
-It shows: an article changed through A, its chunk count the same, is in B's next answer; of two
-agents claiming one case at once on A and on B, one gets 200 and the other 409; of two monitor
-runs started at once, one runs and the other says the monitor is already running. Each step
-prints what it saw (run with ``-s`` to read it)."""
+It shows, with the lexical leg in each process and then in PostgreSQL's tables: an article
+changed through A, its chunk count the same, is in B's next answer; of two agents claiming one
+case at once on A and on B, one gets 200 and the other 409; of two monitor runs started at once,
+one runs and the other says the monitor is already running. Each step prints what it saw (run
+with ``-s`` to read it)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from assistant.settings import SAMPLE_KB
 from assistant.storage import Database
 from assistant.storage.keys import Role
 from assistant.storage.locks import Job
+from knowledge_base.lexical import SqlLexical
 from knowledge_base.store import ChromaStore
 from tests.integration.conftest import PYTHON, free_port, start_server, stop_server
 from tests.support.postgres import PostgresServer
@@ -51,22 +53,28 @@ class Replicas:
     fake: str
     database_url: str
     logs: dict[str, Path]
+    lexical: str
 
 
 def headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["memory", "database"])
 def replicas(
-    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    postgres_server: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Replicas]:
-    root = tmp_path_factory.mktemp("replicas")
+    """Both replicas with the lexical leg in each process (rebuilt when the collection's
+    version moves), then with it in PostgreSQL's tables (written with the store)."""
+    lexical = str(request.param)
+    root = tmp_path_factory.mktemp(f"replicas-{lexical}")
     kb = root / "kb"
     kb.mkdir()
     for name in ARTICLES:
         shutil.copy(SAMPLE_KB / "articles" / name, kb / name)
-    database_url = postgres_server.create_database("replicas")
+    database_url = postgres_server.create_database(f"replicas_{lexical}")
     database = Database.connect(database_url)  # migrated once, before either replica starts
     keys = {
         "admin": database.keys.create("admin", Role.ADMIN).secret,
@@ -106,6 +114,7 @@ def replicas(
             "TETHER_OPENAI_MODEL": "fake",
             "TETHER_LLM_TIMEOUT_S": "30",
             "TETHER_KB_PATH": str(kb),
+            "TETHER_LEXICAL_INDEX": lexical,
             "ANONYMIZED_TELEMETRY": "False",
         }
         ports = {"A": free_port(), "B": free_port()}
@@ -133,11 +142,12 @@ def replicas(
             fake=f"http://127.0.0.1:{fake_port}",
             database_url=database_url,
             logs=logs,
+            lexical=lexical,
         )
     finally:
         for process in reversed(processes):
             stop_server(process)
-        postgres_server.drop_database("replicas")
+        postgres_server.drop_database(f"replicas_{lexical}")
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -188,6 +198,12 @@ def test_an_article_changed_through_a_is_in_bs_next_answer(replicas: Replicas) -
     print(f"B after the edit: answered={after['answered']} {after['reply']['text']!r}")
     assert NEW_FEE.removeprefix("$") in str(after["reply"])
     assert OLD_FEE.removeprefix("$") not in str(after["reply"])
+    if replicas.lexical == "database":  # B found it through the shared tables
+        lexical = SqlLexical.connect(replicas.database_url)
+        stored = " ".join(c.text for c in lexical.chunks(["pay-002"]))
+        lexical.close()
+        print(f"the lexical tables hold the edit: {NEW_FEE in stored and OLD_FEE not in stored}")
+        assert NEW_FEE in stored and OLD_FEE not in stored
 
     reads = []
     for _ in range(200):
