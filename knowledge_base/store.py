@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Where
+from chromadb.api.types import GetResult, Include, Where
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
@@ -204,10 +204,13 @@ VERSION_KEY = "tether_version"
 class ChromaStore(VectorStore):
     """Adapter over a Chroma collection. We always pass our own vectors (no Chroma embedding)."""
 
-    def __init__(self, client: ClientAPI, collection: Collection, *, max_batch: int = 5000) -> None:
+    def __init__(
+        self, client: ClientAPI, collection: Collection, *, max_batch: int = 5000, page: int = 5000
+    ) -> None:
         self._client = client
         self._collection = collection
         self._max_batch = max_batch
+        self._page = page
         self._revision = 0
         self._seen_version: str | None = None
         self._lock = threading.Lock()
@@ -305,19 +308,31 @@ class ChromaStore(VectorStore):
         scores = matrix.reshape(len(found["ids"]), -1) @ np.asarray(vector, dtype=np.float32)
         return {i: float(s) for i, s in zip(found["ids"], scores, strict=True)}
 
+    def _pages(self, include: Include, action: str) -> Iterator[GetResult]:
+        """The whole collection, a page at a time: one get of every row fails on a Chroma server
+        past some tens of thousands of chunks ("too many SQL variables", seen at 100,000)."""
+        offset = 0
+        while True:
+            with _translated(action):
+                page = self._collection.get(include=include, limit=self._page, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
     def chunks(self) -> list[Chunk]:
-        with _translated("read chunks"):
-            found = self._collection.get(include=["documents", "metadatas"])
-        metas = _present(found["metadatas"], "metadatas")
-        rows = zip(found["ids"], metas, _present(found["documents"], "documents"), strict=True)
-        return sorted((_chunk(i, meta, doc) for i, meta, doc in rows), key=chunk_order)
+        found: list[Chunk] = []
+        for page in self._pages(["documents", "metadatas"], "read chunks"):
+            metas = _present(page["metadatas"], "metadatas")
+            rows = zip(page["ids"], metas, _present(page["documents"], "documents"), strict=True)
+            found.extend(_chunk(i, meta, doc) for i, meta, doc in rows)
+        return sorted(found, key=chunk_order)
 
     def article_hashes(self) -> dict[str, str]:
-        with _translated("read article hashes"):
-            found = self._collection.get(include=["metadatas"])
         return {
             str(m["article_id"]): str(m["content_hash"])
-            for m in _present(found["metadatas"], "metadatas")
+            for page in self._pages(["metadatas"], "read article hashes")
+            for m in _present(page["metadatas"], "metadatas")
         }
 
     def count(self) -> int:

@@ -145,3 +145,22 @@ def test_with_the_lexical_leg_in_the_database_both_legs_are_measured_and_its_tab
     assert float(figures["hybrid_db_ms_p95"]) >= float(figures["hybrid_db_ms_p50"]) > 0
     assert "lexical_build_s" in figures  # the in-process leg, measured beside it
     assert not sa.inspect(sa.create_engine(url)).get_table_names()  # its tables are gone
+
+
+def test_a_leg_that_fails_at_this_size_is_recorded_and_the_rest_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.errors import StoreError
+
+    def too_many(chunks: object) -> None:
+        raise StoreError("Chroma failed to read chunks: too many SQL variables")
+
+    # Building the in-process index fails (reading every chunk did, on a Chroma server at
+    # 100,000); the dense leg is measured all the same.
+    monkeypatch.setattr("evals.scale.run.LexicalIndex", too_many)
+    monkeypatch.setattr("knowledge_base.lexical.LexicalIndex", too_many)
+    figures = run(300, store_kind="memory", vectors="synthetic", n_queries=10)
+
+    assert "too many SQL variables" in str(figures["lexical_error"])
+    assert "too many SQL variables" in str(figures["hybrid_error"])
+    assert figures["dense_recall_at_10"] == 1.0

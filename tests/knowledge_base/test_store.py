@@ -160,3 +160,17 @@ def test_chroma_writes_keep_the_cosine_space(tmp_path: Path) -> None:
 
     reopened = ChromaStore.persistent(tmp_path, "test_kb")
     assert [round(s, 3) for _, s in reopened.query(unit(1, 0, 0), 2)] == [1.0, 0.707]
+
+
+@pytest.mark.integration
+def test_chroma_reads_every_chunk_a_page_at_a_time(tmp_path: Path) -> None:
+    """One get of a whole collection fails on a Chroma server at 100,000 chunks; pages do not,
+    and every chunk and hash is read once whatever the page size."""
+    opened = ChromaStore.persistent(tmp_path, "test_kb")
+    chunks = [make_chunk(f"art{n % 4}", n, f"text {n}") for n in range(11)]
+    opened.upsert(chunks, np.vstack([unit(1, n + 1) for n in range(11)]))
+    paged = ChromaStore(opened._client, opened._collection, page=3)
+
+    assert [c.id for c in paged.chunks()] == [c.id for c in opened.chunks()]
+    assert len(paged.chunks()) == 11
+    assert paged.article_hashes() == {f"art{n}": f"hash-art{n}" for n in range(4)}
