@@ -11,7 +11,6 @@ query string, so a reload never repeats an action.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ from assistant.storage.keys import Role
 from assistant.storage.tables import utcnow
 from core.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 
+from .cookies import SessionCookie
 from .csrf import FIELD, csrf_matches, csrf_token
 from .views import (
     age_label,
@@ -43,6 +43,7 @@ from .views import (
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "tether_console_session"
+SESSION = SessionCookie(COOKIE, "/console")
 PAGE_SIZE = 25
 MAX_PAGE = 40_000  # a million cases deep; beyond it, 422
 SORTS: tuple[SortKey, ...] = ("priority", "oldest", "newest", "due")
@@ -137,38 +138,20 @@ def login(request: Request, key: Annotated[str, Form()] = "") -> Response:
             {"error": "the console is for agents: this is a customer key"},
             status_code=403,
         )
-    settings = get_app_settings(request)
-    sessions = get_services(request).database.console_sessions
-    previous = request.cookies.get(COOKIE)
-    if previous:
-        sessions.revoke(previous)
-    lifetime = timedelta(hours=settings.console_session_hours)
-    opened = sessions.open(principal.key_id, lifetime=lifetime)
     response = see_other("/console")
-    response.set_cookie(
-        COOKIE,
-        opened.token,
-        httponly=True,
-        samesite="strict",
-        path="/console",
-        max_age=int(lifetime.total_seconds()),
-        secure=settings.console_secure_cookie or request.url.scheme == "https",
-    )
+    SESSION.open(request, principal.key_id, response)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, submitted: CsrfField = "") -> Response:
     """End the session (in the database, not just the cookie)."""
-    token = request.cookies.get(COOKIE, "")
     if current_agent(request) is not None:
         acting = acting_agent(request, submitted)
         if isinstance(acting, Response):
             return acting
-    if token:
-        get_services(request).database.console_sessions.revoke(token)
     response = to_login()
-    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+    SESSION.close(request, response)
     return response
 
 

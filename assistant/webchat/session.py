@@ -10,18 +10,18 @@ staff sessions: a session opens one of the two, never both. Forms carry the sess
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import Request
 from fastapi.responses import Response
 
 from assistant.api.auth import Principal
-from assistant.api.deps import get_app_settings, get_services
+from assistant.api.deps import get_services
+from assistant.console.cookies import SessionCookie
 from assistant.console.csrf import csrf_matches, csrf_token
 from assistant.storage.keys import Role
 
 COOKIE = "tether_chat_session"
 PATH = "/chat"
+SESSION = SessionCookie(COOKIE, PATH)
 
 
 def current_customer(request: Request) -> Principal | None:
@@ -47,27 +47,9 @@ def genuine_form(request: Request, submitted: str) -> bool:
 
 def open_session(request: Request, customer: Principal, response: Response) -> None:
     """Open a session for ``customer`` (ending the one the cookie held) and set its cookie."""
-    settings = get_app_settings(request)
-    sessions = get_services(request).database.console_sessions
-    previous = request.cookies.get(COOKIE)
-    if previous:
-        sessions.revoke(previous)
-    lifetime = timedelta(hours=settings.console_session_hours)
-    opened = sessions.open(customer.key_id, lifetime=lifetime)
-    response.set_cookie(
-        COOKIE,
-        opened.token,
-        httponly=True,
-        samesite="strict",
-        path=PATH,
-        max_age=int(lifetime.total_seconds()),
-        secure=settings.console_secure_cookie or request.url.scheme == "https",
-    )
+    SESSION.open(request, customer.key_id, response)
 
 
 def close_session(request: Request, response: Response) -> None:
     """End the cookie's session in the database, and drop the cookie."""
-    token = request.cookies.get(COOKIE, "")
-    if token:
-        get_services(request).database.console_sessions.revoke(token)
-    response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="strict")
+    SESSION.close(request, response)
