@@ -26,6 +26,7 @@ from typing import Any, Self
 
 import bm25s
 import numpy as np
+import psycopg
 import Stemmer
 from sqlalchemy import (
     BigInteger,
@@ -211,6 +212,25 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]
         yield rows[start : start + _BATCH]
 
 
+def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows into ``table`` inside the connection's transaction: PostgreSQL's COPY (several
+    times faster than INSERTs for the ~30 postings of every chunk), else batched INSERTs."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        for batch in _batches(rows):
+            conn.execute(insert(table), batch)
+        return
+    columns = list(table.columns.keys())
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise StoreError("the lexical index lost its database connection")
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
+
+
 class SqlLexical(LexicalLeg):
     """BM25 kept in SQL tables: postings, document frequencies and the corpus totals.
 
@@ -260,7 +280,7 @@ class SqlLexical(LexicalLeg):
     def _failing(self, action: str) -> Iterator[None]:
         try:
             yield
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, psycopg.Error) as exc:  # psycopg's own from COPY
             raise StoreError(f"the lexical index failed to {action}: {exc}") from exc
 
     # -- writes ---------------------------------------------------------------------------------
@@ -274,7 +294,7 @@ class SqlLexical(LexicalLeg):
     def _write(self, conn: Connection, chunks: Sequence[Chunk]) -> None:
         tokens = {c.id: Counter(tokenize(c.embedding_text)) for c in chunks}
         self._remove(conn, _chunks.c.id.in_(list(tokens)))
-        conn.execute(insert(_chunks), [self._chunk_row(c, tokens[c.id]) for c in chunks])
+        _insert(conn, _chunks, [self._chunk_row(c, tokens[c.id]) for c in chunks])
         postings = [
             {
                 "term": term,
@@ -286,8 +306,7 @@ class SqlLexical(LexicalLeg):
             for c in chunks
             for term, n in tokens[c.id].items()
         ]
-        for batch in _batches(postings):
-            conn.execute(insert(_postings), batch)
+        _insert(conn, _postings, postings)
         self._count(conn, Counter(t for counts in tokens.values() for t in counts), sign=1)
         self._total(conn, len(chunks), sum(t.total() for t in tokens.values()))
 

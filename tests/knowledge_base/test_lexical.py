@@ -179,3 +179,16 @@ def test_hybrid_search_over_the_sql_leg_finds_and_widens_as_over_memory(
     assert [p.text for p in in_sql.sections([article])] == [
         p.text for p in in_memory.sections([article])
     ]
+
+
+def test_a_failed_write_is_a_store_error_and_leaves_the_tables_as_they_were(
+    connect: Connect, database_url: str, sample_chunks: list[Chunk]
+) -> None:
+    sql = connect(database_url)
+    sql.upsert(sample_chunks[:10])
+    before = _ranking(sql.query(QUESTIONS[0], 10))
+
+    with pytest.raises(StoreError, match="failed to write chunks"):
+        sql.upsert([*sample_chunks[10:20], sample_chunks[10]])  # one id twice: the key refuses
+
+    assert sql.count() == 10 and _ranking(sql.query(QUESTIONS[0], 10)) == before
