@@ -79,9 +79,12 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         finally:
             trace_id.reset(token)
 
+    # An endpoint reads the app from its request, never from this closure: FastAPI keeps every
+    # endpoint it has classified in a module-level cache (up to 4,096), so an endpoint closing
+    # over ``app`` kept each app built in a process alive, with its services and database.
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
+    def metrics(request: Request) -> Response:
+        return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
 
     app.include_router(health.router)
     app.include_router(docs.router)
