@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from assistant.desk import AgentDesk
 from assistant.escalations.priority import load_priority_rules
@@ -25,6 +26,14 @@ from knowledge_base.search import HybridSearcher
 from knowledge_base.store import InMemoryStore
 
 pytest_plugins = ["tests.support.fixtures"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """BLAS and OpenMP on one thread: the suite's arrays are tiny, and two threads on two shared
+    cores made them slower (fitting the sample taxonomy's classifier took 0.4 to 3.3 s with two
+    threads and 0.12 s with one on this machine, 2026-12-02)."""
+    threadpool_limits(limits=1)
+
 
 ARTICLES = [
     Article(
