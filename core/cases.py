@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 # answer: the assistant should answer, and match the reference; escalate: it must hand over;
@@ -62,7 +63,7 @@ def load_cases(path: Path) -> list[BenchmarkCase]:
     items: list[tuple[int, object]]
     if path.suffix in (".yaml", ".yml"):
         try:
-            raw = yaml.safe_load(text) or []
+            raw = yaml_loader.safe_load(text) or []
         except yaml.YAMLError as exc:
             raise ConfigurationError(f"{path}: not YAML ({exc})") from exc
         items = list(enumerate(raw if isinstance(raw, list) else [raw], start=1))

@@ -34,6 +34,7 @@ from typing import Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 from core.languages import BUILTIN_HANDOFF, Language
 from core.prompts import PromptFields
@@ -142,7 +143,7 @@ def read_profile(directory: Path) -> dict[str, object]:
     """``profile.yaml`` as a mapping; ConfigurationError when it is missing or not YAML."""
     path = directory / PROFILE_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_loader.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read the profile ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

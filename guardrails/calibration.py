@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 BUNDLED = Path(__file__).resolve().parent / "calibration.yaml"
@@ -45,7 +46,7 @@ class Calibration(BaseModel):
 def load_calibration(path: Path | None = None) -> Calibration:
     path = path or BUNDLED
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_loader.safe_load(path.read_text(encoding="utf-8"))
         return Calibration.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"guardrail calibration {path}: {exc}") from exc

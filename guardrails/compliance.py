@@ -41,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("compliance.yaml")
@@ -203,7 +204,7 @@ def load_policy(path: Path | None = None) -> CompliancePolicy:
     """The policy in ``path``, or the bundled default policy; every regex is compiled here."""
     source = DEFAULT_POLICY_PATH if path is None else path
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        raw = yaml_loader.safe_load(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"compliance policy {source}: {exc}") from exc
     if not isinstance(raw, dict):

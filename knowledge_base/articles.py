@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 
@@ -78,7 +79,7 @@ def _front_matter(raw: str, path: Path) -> tuple[dict[str, object], str]:
         raise ConfigurationError(f"{path}: missing YAML front matter (--- id/title/issue_type ---)")
     try:
         _, head, body = raw.split("---", 2)
-        meta = yaml.safe_load(head) or {}
+        meta = yaml_loader.safe_load(head) or {}
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: unreadable front matter: {exc}") from exc
     if not isinstance(meta, dict):

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 
@@ -91,7 +92,7 @@ class PriorityRules(BaseModel):
 
 def load_priority_rules(path: Path) -> PriorityRules:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_loader.safe_load(path.read_text(encoding="utf-8"))
         return PriorityRules.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"priority rules {path}: {exc}") from exc

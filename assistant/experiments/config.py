@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.experiments.assignment import assign
 from assistant.pipeline.settings import PipelineSettings
+from core import yaml_loader
 from core.errors import ConfigurationError
 
 _OVERRIDABLE = set(PipelineSettings.model_fields)
@@ -103,7 +104,7 @@ def load_experiments(path: Path | None) -> Experiments:
     if path is None:
         return Experiments()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_loader.safe_load(path.read_text(encoding="utf-8")) or {}
         return Experiments.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"experiments {path}: {exc}") from exc

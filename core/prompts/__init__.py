@@ -13,6 +13,7 @@ from string import Formatter
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 from core.llm.base import ChatMessage
 
@@ -81,7 +82,7 @@ def load_prompt(ref: str, root: Path = PROMPTS_DIR) -> Prompt:
     if not path.is_file():
         raise ConfigurationError(f"prompt {ref} not found at {path}")
     try:
-        prompt = Prompt.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        prompt = Prompt.model_validate(yaml_loader.safe_load(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"prompt file {path} is invalid: {exc}") from exc
     if (prompt.id, prompt.version) != (name, version):

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from core import yaml_loader
 from core.errors import ConfigurationError
 from evals.bench.evaluators import METRICS
 from evals.bench.runner import Run
@@ -25,7 +26,7 @@ class Gate(BaseModel):
 
 def load_gate(path: Path = GATE) -> Gate:
     try:
-        gate = Gate.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        gate = Gate.model_validate(yaml_loader.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigurationError(f"gate {path}: {exc}") from exc
     unknown = (set(gate.metrics) | set(gate.report_only)) - set(METRICS)
