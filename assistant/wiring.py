@@ -82,6 +82,10 @@ class Services:
             searcher = self.assistant.searcher
             window = self.assistant.guards.calibration.window
             try:
+                chunks = self.vector_store.count()
+                if chunks > WARM_MAX_CHUNKS:
+                    log.info("too large to warm", extra={"chunks": chunks})
+                    return
                 count = warm(searcher.sections(), self.embedder, window=window)
             except TetherError as exc:  # a store that is down now is retried per message
                 log.warning("warming the embeddings failed", extra={"error": str(exc)})
@@ -122,6 +126,10 @@ class Services:
 
 # Texts whose vectors are kept: the knowledge base's chunks and sentences, recent questions.
 EMBEDDING_CACHE_ITEMS = 100_000
+# Warming embeds about 5 texts per chunk (sentences and their windows): past this many chunks
+# they would not fit the cache above, and a replica over a million chunks would spend hours of
+# CPU embedding texts it then forgets; such a knowledge base is embedded as customers ask.
+WARM_MAX_CHUNKS = 20_000
 
 
 @cache
