@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,12 @@ def hashing_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(module, "build_embedder", HashingEmbedder)
 
 
-def test_eval_classify_prints_a_table_then_json_as_the_last_line(tmp_path: Path) -> None:
+@pytest.fixture
+def classify_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two issue types to train and test on; ``eval classify`` sets OMP_WAIT_POLICY in this
+    process, so the variable is registered with monkeypatch (set, then deleted) to be undone."""
+    monkeypatch.setenv("OMP_WAIT_POLICY", "")
+    monkeypatch.delenv("OMP_WAIT_POLICY")
     rows = "text,category\n" + "".join(
         f"{word} card problem {n},card\n{word} transfer issue {n},transfer\n"
         for n, word in enumerate(["lost", "broken", "late", "stuck"])
@@ -29,13 +35,32 @@ def test_eval_classify_prints_a_table_then_json_as_the_last_line(tmp_path: Path)
     (tmp_path / "test.csv").write_text(
         "text,category\ncard problem,card\ntransfer issue,transfer\n"
     )
-    result = runner.invoke(app, ["eval", "classify", str(tmp_path)])
+    return tmp_path
+
+
+def test_eval_classify_prints_a_table_then_json_as_the_last_line(classify_folder: Path) -> None:
+    result = runner.invoke(app, ["eval", "classify", str(classify_folder)])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["n"] == 2
     assert figures["accuracy"] == 1.0
     assert any("accuracy" in line for line in lines[:-1])
+
+
+def test_eval_classify_lets_waiting_openmp_threads_sleep(classify_folder: Path) -> None:
+    result = runner.invoke(app, ["eval", "classify", str(classify_folder)])
+    assert result.exit_code == 0, result.output
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_eval_classify_keeps_a_wait_policy_from_the_environment(
+    classify_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    result = runner.invoke(app, ["eval", "classify", str(classify_folder)])
+    assert result.exit_code == 0, result.output
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
 def test_a_missing_folder_is_a_clear_error_with_exit_code_2(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ def test_trains_on_train_and_reports_accuracy_on_test(
     figures = classification.run(tmp_path, embedder=HashingEmbedder())
     assert figures["n"] == 2
     assert figures["accuracy"] == 1.0
+    assert figures["train_seconds"] >= 0
+    assert figures["train_cpu_seconds"] >= 0
     out = capsys.readouterr().out
     assert "accuracy" in out
     json.dumps(figures)
