@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -23,15 +24,16 @@ def sources() -> list[Path]:
     return [path for package in PACKAGES for path in (ROOT / package).rglob("*.py")]
 
 
-def imports(path: Path) -> set[str]:
-    """The dotted names of the absolute imports of one module."""
+@functools.cache
+def imports(path: Path) -> frozenset[str]:
+    """The dotted names of the absolute imports of one module (parsed once for both tests)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-    return names
+    return frozenset(names)
 
 
 def imported_modules() -> set[str]:
