@@ -21,10 +21,26 @@ from evals.simulated_day import HANDOFF_TEXT, leave_feedback, scripted_judge, si
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 
-@pytest.fixture
-def day() -> Iterator[tuple[Database, list[str]]]:
+@pytest.fixture(scope="module")
+def simulated_day() -> Iterator[tuple[Database, list[str]]]:
+    """The day simulated once for the module (300 conversations took ~0.7 s to write)."""
     database = Database.connect("sqlite://")
     ids = simulate(database, start=NOW - timedelta(hours=10), hours=8, n=300, seed=11)
+    yield database, ids
+    database.close()
+
+
+@pytest.fixture
+def day(simulated_day: tuple[Database, list[str]]) -> Iterator[tuple[Database, list[str]]]:
+    """A copy of the simulated day in memory for each test, since the tests write feedback."""
+    source_db, ids = simulated_day
+    database = Database.connect("sqlite://", migrate=False)
+    source, target = source_db.engine.raw_connection(), database.engine.raw_connection()
+    try:
+        source.driver_connection.backup(target.driver_connection)  # type: ignore[union-attr]
+    finally:
+        source.close()
+        target.close()
     yield database, ids
     database.close()
 
