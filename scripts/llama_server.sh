@@ -21,11 +21,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-cmake_args="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-for pair in avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
-  [[ " $flags " == *" ${pair%%:*} "* ]] && cmake_args+=" -DGGML_${pair##*:}=ON"
-done
+cmake_args=$(bash scripts/llama_cmake_args.sh)
 bin="$CACHE/bin/$(echo "$LLAMA_VERSION $cmake_args" | sha256sum | cut -c1-12)/llama-server"
 if [[ ! -x $bin ]]; then
   work=$(mktemp -d)

@@ -30,13 +30,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# llama.cpp compiled for this CPU's vector extensions, but never with -march=native: that also
-# compiles AMX kernels, which crash (SIGSEGV in decode) in VMs that report AMX without enabling it.
-cmake_args="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-for pair in avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
-  [[ " $flags " == *" ${pair%%:*} "* ]] && cmake_args+=" -DGGML_${pair##*:}=ON"
-done
+cmake_args=$(bash scripts/llama_cmake_args.sh)
 wheels="$CACHE/wheels/$(echo "$LLAMA_VERSION $cmake_args" | sha256sum | cut -c1-12)"
 if ! $VENV/bin/python -c "import llama_cpp" 2>/dev/null; then
   mkdir -p "$wheels"
