@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import sqlite3
@@ -36,6 +37,17 @@ def pytest_configure(config: pytest.Config) -> None:
     cores made them slower (fitting the sample taxonomy's classifier took 0.4 to 3.3 s with two
     threads and 0.12 s with one on this machine, 2026-12-02)."""
     threadpool_limits(limits=1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What exists once the tests are collected (modules, routers, pydantic schemas: ~600,000
+    objects) lives as long as the session, so it is frozen out of the garbage collector's
+    scans, and the young generation holds 10,000 objects instead of 700 before a collection.
+    The unit suite spent 11-12 s of CPU in the collector (25 full collections, each scanning
+    everything) and 5-6 s after (17 full collections of what the tests made), 2026-12-02."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @event.listens_for(Pool, "checkout")
