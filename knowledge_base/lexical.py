@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import bm25s
 import numpy as np
@@ -63,6 +63,7 @@ _STEMMER = Stemmer.Stemmer("english")
 # bm25s's defaults (method "lucene"), which the in-process leg uses: the SQL leg scores the same.
 K1 = 1.5
 B = 0.75
+T = TypeVar("T")
 
 
 def tokenize(text: str) -> list[str]:
@@ -203,11 +204,7 @@ _ROW = 1  # the one row of _totals
 _BATCH = 2000  # rows per INSERT: well under SQLite's and psycopg's parameter limits
 
 
-def _position(chunk: Chunk) -> int:
-    return chunk_order(chunk)[1]
-
-
-def _batches(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
+def _batches(rows: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), _BATCH):
         yield rows[start : start + _BATCH]
 
@@ -288,8 +285,8 @@ class SqlLexical(LexicalLeg):
     def upsert(self, chunks: Sequence[Chunk]) -> None:
         """Insert or replace these chunks by id, in one transaction (in batches of rows)."""
         with self._failing("write chunks"), self._engine.begin() as conn:
-            for start in range(0, len(chunks), _BATCH):
-                self._write(conn, chunks[start : start + _BATCH])
+            for batch in _batches(chunks):
+                self._write(conn, batch)
 
     def _write(self, conn: Connection, chunks: Sequence[Chunk]) -> None:
         tokens = {c.id: Counter(tokenize(c.embedding_text)) for c in chunks}
@@ -312,24 +309,12 @@ class SqlLexical(LexicalLeg):
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         with self._failing("delete articles"), self._engine.begin() as conn:
-            for start in range(0, len(article_ids), _BATCH):
-                part = list(article_ids[start : start + _BATCH])
-                self._remove(conn, _chunks.c.article_id.in_(part))
+            for batch in _batches(article_ids):
+                self._remove(conn, _chunks.c.article_id.in_(list(batch)))
 
     @staticmethod
     def _chunk_row(chunk: Chunk, tokens: Counter[str]) -> dict[str, Any]:
-        return {
-            "id": chunk.id,
-            "article_id": chunk.article_id,
-            "position": _position(chunk),
-            "title": chunk.title,
-            "section": chunk.section,
-            "text": chunk.text,
-            "issue_type": chunk.issue_type,
-            "updated": chunk.updated,
-            "content_hash": chunk.content_hash,
-            "length": tokens.total(),
-        }
+        return {**chunk.model_dump(), "position": chunk_order(chunk)[1], "length": tokens.total()}
 
     def _remove(self, conn: Connection, where: Any) -> None:
         """Delete the chunks ``where`` selects, their postings, and their share of the counts."""
@@ -451,16 +436,8 @@ class SqlLexical(LexicalLeg):
 
 
 def _chunk(row: Any) -> Chunk:
-    return Chunk(
-        id=row.id,
-        article_id=row.article_id,
-        title=row.title,
-        section=row.section,
-        text=row.text,
-        issue_type=row.issue_type,
-        updated=row.updated,
-        content_hash=row.content_hash,
-    )
+    """A chunk from its row (the row also holds its position and token count)."""
+    return Chunk.model_validate({field: row._mapping[field] for field in Chunk.model_fields})
 
 
 class MirroredStore(VectorStore):
