@@ -56,6 +56,10 @@ class Settings(PipelineSettings, BaseSettings):
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001
     collection: str = "tether_kb"
+    # The HNSW search breadth (Chroma's ef_search, set on the collection when it opens; None:
+    # Chroma's 100). Recall against latency at a million chunks: `python -m evals.scale
+    # --search-ef 100,200,400,800`.
+    chroma_search_ef: int | None = Field(default=None, ge=1, le=10_000)
     # The lexical (BM25) leg: an index in each process, rebuilt from the store after any write,
     # or tables in the conversation database, written with the store and shared by every replica
     # (knowledge_base/lexical.py; measured in `tether eval scale --lexical database`).

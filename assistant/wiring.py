@@ -191,9 +191,16 @@ def build_store(settings: Settings) -> VectorStore:
     """Chroma (embedded or a server), mirrored into the database's lexical tables when the
     lexical leg lives there."""
     if settings.chroma_mode == "http":
-        store = ChromaStore.http(settings.chroma_host, settings.chroma_port, settings.collection)
+        store = ChromaStore.http(
+            settings.chroma_host,
+            settings.chroma_port,
+            settings.collection,
+            search_ef=settings.chroma_search_ef,
+        )
     else:
-        store = ChromaStore.persistent(settings.chroma_path, settings.collection)
+        store = ChromaStore.persistent(
+            settings.chroma_path, settings.collection, search_ef=settings.chroma_search_ef
+        )
     if settings.lexical_index == "database":
         return MirroredStore(store, SqlLexical.connect(settings.resolved_database_url))
     return store

@@ -216,28 +216,49 @@ class ChromaStore(VectorStore):
         self._lock = threading.Lock()
 
     @classmethod
-    def persistent(cls, path: Path, collection: str) -> ChromaStore:
+    def persistent(
+        cls, path: Path, collection: str, *, search_ef: int | None = None
+    ) -> ChromaStore:
         with _translated(f"open {path}"):
             client = chromadb.PersistentClient(
                 path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
             )
-        return cls._open(client, collection)
+        return cls._open(client, collection, search_ef)
 
     @classmethod
-    def http(cls, host: str, port: int, collection: str) -> ChromaStore:
+    def http(
+        cls, host: str, port: int, collection: str, *, search_ef: int | None = None
+    ) -> ChromaStore:
         with _translated(f"connect to {host}:{port}"):
             client = chromadb.HttpClient(
                 host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
             )
-        return cls._open(client, collection)
+        return cls._open(client, collection, search_ef)
 
     @classmethod
-    def _open(cls, client: ClientAPI, name: str) -> ChromaStore:
+    def _open(cls, client: ClientAPI, name: str, search_ef: int | None) -> ChromaStore:
         with _translated(f"open collection {name!r}"):
             collection = client.get_or_create_collection(
                 name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
-            return cls(client, collection, max_batch=client.get_max_batch_size())
+            store = cls(client, collection, max_batch=client.get_max_batch_size())
+        if search_ef is not None and store.search_ef() != search_ef:
+            store.set_search_ef(search_ef)
+        return store
+
+    def search_ef(self) -> int:
+        """How many candidates the HNSW search keeps while it walks the graph (Chroma's
+        ``ef_search``; 100 unless set): recall against latency."""
+        with _translated("read the collection's configuration"):
+            found = self._client.get_collection(self._collection.name, embedding_function=None)
+        hnsw = (found.configuration or {}).get("hnsw") or {}
+        return int(hnsw.get("ef_search") or 100)
+
+    def set_search_ef(self, ef: int) -> None:
+        """Set ``ef_search`` on the collection (one of the settings Chroma lets a collection
+        change after it is built): every client of the collection searches with it."""
+        with _translated("set the collection's search breadth"):
+            self._collection.modify(configuration={"hnsw": {"ef_search": ef}})
 
     def _written(self) -> None:
         """Give the collection a new version (Chroma replaces its metadata with this; the

@@ -61,6 +61,11 @@ def report(figures: Mapping[str, object]) -> str:
         f"{figures['where']}, {figures['queries']} queries"
     )
     rows = [(label, _value(figures[key]), goal) for key, label, goal in ROWS if key in figures]
+    rows += [
+        (f"dense at ef_search {key.split('_')[1][2:]}: {key.split('_', 2)[2]}", _value(v), "")
+        for key, v in figures.items()
+        if key.startswith("dense_ef")
+    ]
     return table(title, rows, ("figure", "value", "goal"))
 
 
@@ -70,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> Figures:
     )
     parser.add_argument("--chunks", type=int, required=True)
     parser.add_argument("--vectors", choices=("minilm", "synthetic"), default="minilm")
-    parser.add_argument("--chroma", choices=("embedded", "http", "memory"), default="embedded")
+    parser.add_argument(
+        "--chroma", choices=("embedded", "http", "server", "memory"), default="embedded"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--queries", type=int, default=200)
@@ -84,7 +91,24 @@ def main(argv: Sequence[str] | None = None) -> Figures:
     parser.add_argument(
         "--database-url", default="", help="SQLAlchemy URL, e.g. postgresql+psycopg://..."
     )
+    parser.add_argument(
+        "--search-ef",
+        default="",
+        help="comma-separated HNSW search breadths to measure the dense leg at (Chroma only)",
+    )
+    parser.add_argument(
+        "--dense-only", action="store_true", help="ingest and the dense leg; no lexical figures"
+    )
     args = parser.parse_args(argv)
+    try:
+        efs = [int(ef) for ef in args.search_ef.split(",") if ef.strip()]
+    except ValueError:
+        parser.error(f"--search-ef takes whole numbers separated by commas, not {args.search_ef!r}")
+    if efs and args.chroma != "server":
+        parser.error(
+            "--search-ef needs --chroma server (a server of the run's own, restarted to load"
+            " each breadth: Chroma reads ef_search when it loads the index)"
+        )
     figures = run(
         args.chunks,
         store_kind=cast(StoreKind, args.chroma),
@@ -95,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> Figures:
         seed=args.seed,
         lexical=cast(LexicalKind, args.lexical),
         database_url=args.database_url,
+        search_efs=efs,
+        dense_only=args.dense_only,
     )
     print(report(figures))
     print()

@@ -10,6 +10,7 @@ import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # w
 from core.embeddings import Embedder, Vectors
 from core.errors import StoreError
 from evals.scale.corpus import Corpus, base_articles, build_corpus, queries, sample_texts
+from evals.scale.server import ChromaServer, chroma_server
 from evals.scale.vectors import (
     RecordingEmbedder,
     SyntheticEmbedder,
@@ -32,7 +34,7 @@ from knowledge_base.lexical import LexicalIndex, LexicalLeg, MirroredStore, SqlL
 from knowledge_base.search import LEG_DEPTH, HybridSearcher
 from knowledge_base.store import ChromaStore, InMemoryStore, VectorStore
 
-StoreKind = Literal["embedded", "http", "memory"]
+StoreKind = Literal["embedded", "http", "server", "memory"]
 VectorKind = Literal["minilm", "synthetic"]
 LexicalKind = Literal["memory", "database"]
 Figures = dict[str, float | int | str]
@@ -50,24 +52,38 @@ def _folder_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
 
 
+@dataclass
+class OpenStore:
+    """A fresh store, what it is, its folder (embedded or a server of this run's own) and, for a
+    server of this run's own, the server (restarted to load a new search breadth)."""
+
+    store: VectorStore
+    where: str
+    folder: Path | None = None
+    server: ChromaServer | None = None
+
+
 @contextmanager
-def open_store(
-    kind: StoreKind, *, host: str, port: int
-) -> Iterator[tuple[VectorStore, str, Path | None]]:
-    """A fresh, empty store, what it is and its folder (embedded); removed afterwards."""
+def open_store(kind: StoreKind, *, host: str, port: int) -> Iterator[OpenStore]:
+    """A fresh, empty store; removed afterwards."""
     name = f"scale-{uuid.uuid4().hex[:8]}"
     if kind == "memory":
-        yield InMemoryStore(), "in-memory store (exact)", None
+        yield OpenStore(InMemoryStore(), "in-memory store (exact)")
     elif kind == "embedded":
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "chroma"
-            yield ChromaStore.persistent(folder, name), "embedded Chroma", folder
+            yield OpenStore(ChromaStore.persistent(folder, name), "embedded Chroma", folder)
+    elif kind == "server":
+        with tempfile.TemporaryDirectory() as tmp, chroma_server(Path(tmp) / "chroma") as server:
+            store = ChromaStore.http("127.0.0.1", server.port, name)
+            where = f"Chroma server of this run (chroma run, 127.0.0.1:{server.port})"
+            yield OpenStore(store, where, server.folder, server)
     else:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         try:
-            yield ChromaStore.http(host, port, name), f"Chroma server {host}:{port}", None
+            yield OpenStore(ChromaStore.http(host, port, name), f"Chroma server {host}:{port}")
         finally:
             client = chromadb.HttpClient(
                 host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False)
@@ -257,6 +273,34 @@ def measure_hybrid(
     }
 
 
+def measure_search_ef(
+    opened: OpenStore,
+    efs: Sequence[int],
+    matrix: Vectors,
+    ids: Sequence[str],
+    query_vectors: Vectors,
+) -> Figures:
+    """The dense leg again at each HNSW search breadth (``ef_search``, set on the collection),
+    the same queries against the same exact neighbours: what recall costs in latency. The server
+    is restarted after each change: Chroma reads the breadth when it loads the index."""
+    store, server = opened.store, opened.server
+    if not isinstance(store, ChromaStore) or server is None:
+        raise StoreError("ef_search is measured on a server of the run's own: --chroma server")
+    figures: Figures = {}
+    for ef in efs:
+        store.set_search_ef(ef)
+        server.restart()
+        if store.search_ef() != ef:
+            raise StoreError(f"the collection holds ef_search {store.search_ef()}, not {ef}")
+        dense = measure_dense(store, matrix, ids, query_vectors)
+        figures |= {
+            f"dense_ef{ef}_{key.removeprefix('dense_')}": value
+            for key, value in dense.items()
+            if key.startswith("dense_")
+        }
+    return figures
+
+
 def _attempt(name: str, measure: Callable[[], Figures]) -> Figures:
     try:
         return measure()
@@ -277,10 +321,14 @@ def run(
     embedder: Embedder | None = None,
     lexical: LexicalKind = "memory",
     database_url: str = "",
+    search_efs: Sequence[int] = (),
+    dense_only: bool = False,
 ) -> Figures:
     """Every figure of the benchmark at ``chunks`` chunks (``embedder`` replaces MiniLM, for
     tests); with ``lexical="database"`` the lexical leg is tables in ``database_url``, written
-    with the store by ingest, instead of an index built in this process."""
+    with the store by ingest, instead of an index built in this process; ``search_efs`` measures
+    the dense leg again at each HNSW search breadth; ``dense_only`` skips the lexical and hybrid
+    figures."""
     start = time.perf_counter()
     corpus = build_corpus(base_articles(), chunks, seed=seed)
     questions = queries(n_queries, seed=seed)
@@ -302,7 +350,8 @@ def run(
 
             embedder = MiniLMEmbedder()
     with ExitStack() as stack:
-        store, where, folder = stack.enter_context(open_store(store_kind, host=host, port=port))
+        opened = stack.enter_context(open_store(store_kind, host=host, port=port))
+        store, where, folder = opened.store, opened.where, opened.folder
         figures["where"] = where
         sql: TimedLexical | None = None
         if lexical == "database":
@@ -323,7 +372,12 @@ def run(
         else:
             query_vectors = embedder.embed_batch(questions)
         figures |= measure_dense(store, matrix, ids, query_vectors)
+        if search_efs:
+            figures |= measure_search_ef(opened, search_efs, matrix, ids, query_vectors)
         del matrix, ids
+        if dense_only:
+            figures["peak_rss_mb"] = _peak_rss_mb()
+            return figures
         # The in-process leg reads every chunk: past some size that fails, and the rest of the
         # figures are still worth having, so a failure is recorded, not raised.
         figures |= _attempt("lexical", lambda: measure_lexical(store, questions))
@@ -334,5 +388,9 @@ def run(
             figures |= {
                 key.replace("hybrid_", "hybrid_db_"): value for key, value in hybrid.items()
             }
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1)
+    figures["peak_rss_mb"] = _peak_rss_mb()
     return figures
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1)

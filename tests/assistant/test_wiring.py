@@ -4,6 +4,7 @@ unless the knowledge base is too large for that to help."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,11 @@ def test_warming_embeds_the_knowledge_base_unless_it_is_too_large(
     services.warm().join(timeout=60)
 
     assert (counting.texts > kb_store.count()) is warmed
+
+
+def test_the_store_opens_with_the_configured_search_breadth(tmp_path: Path) -> None:
+    from assistant.settings import Settings
+    from knowledge_base.store import ChromaStore
+
+    store = wiring.build_store(Settings(data_dir=tmp_path, chroma_search_ef=300))
+    assert isinstance(store, ChromaStore) and store.search_ef() == 300

@@ -174,3 +174,12 @@ def test_chroma_reads_every_chunk_a_page_at_a_time(tmp_path: Path) -> None:
     assert [c.id for c in paged.chunks()] == [c.id for c in opened.chunks()]
     assert len(paged.chunks()) == 11
     assert paged.article_hashes() == {f"art{n}": f"hash-art{n}" for n in range(4)}
+
+
+def test_the_search_breadth_is_set_when_the_collection_opens_and_kept(tmp_path: Path) -> None:
+    """``search_ef`` goes into the collection's configuration: a process that opens the
+    collection without one searches with the breadth it holds, and a new one replaces it."""
+    assert ChromaStore.persistent(tmp_path, "test_kb").search_ef() == 100  # Chroma's own
+    assert ChromaStore.persistent(tmp_path, "test_kb", search_ef=250).search_ef() == 250
+    assert ChromaStore.persistent(tmp_path, "test_kb").search_ef() == 250
+    assert ChromaStore.persistent(tmp_path, "test_kb", search_ef=40).search_ef() == 40
