@@ -16,7 +16,7 @@ services:
 test: setup services check
 
 check: lint types
-	$(VENV)/pytest -m "not integration" -q
+	$(VENV)/pytest -m "not integration" -q -n auto
 	$(VENV)/pytest -m integration -q
 
 lint:
@@ -28,7 +28,7 @@ types:
 	$(VENV)/mypy
 
 unit:
-	$(VENV)/pytest -m "not integration" -q
+	$(VENV)/pytest -m "not integration" -q -n auto
 
 integration:
 	$(VENV)/pytest -m integration -q
