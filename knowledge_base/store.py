@@ -256,7 +256,8 @@ class ChromaStore(VectorStore):
 
     def set_search_ef(self, ef: int) -> None:
         """Set ``ef_search`` on the collection (one of the settings Chroma lets a collection
-        change after it is built): every client of the collection searches with it."""
+        change after it is built). Chroma reads it when it loads the index: a process or server
+        that has already loaded it searches with the old breadth until it loads it again."""
         with _translated("set the collection's search breadth"):
             self._collection.modify(configuration={"hnsw": {"ef_search": ef}})
 

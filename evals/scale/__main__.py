@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import cast
 
@@ -61,11 +62,9 @@ def report(figures: Mapping[str, object]) -> str:
         f"{figures['where']}, {figures['queries']} queries"
     )
     rows = [(label, _value(figures[key]), goal) for key, label, goal in ROWS if key in figures]
-    rows += [
-        (f"dense at ef_search {key.split('_')[1][2:]}: {key.split('_', 2)[2]}", _value(v), "")
-        for key, v in figures.items()
-        if key.startswith("dense_ef")
-    ]
+    for key, value in figures.items():
+        if by_ef := re.fullmatch(r"dense_ef(\d+)_(.+)", key):
+            rows.append((f"dense at ef_search {by_ef[1]}: {by_ef[2]}", _value(value), ""))
     return table(title, rows, ("figure", "value", "goal"))
 
 
