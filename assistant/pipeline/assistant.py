@@ -30,6 +30,7 @@ from guardrails.conditions import ConditionWords
 from guardrails.language import LanguageDetector, default_detector, language_of
 from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.verdict import Verdict
+from knowledge_base.articles import Passage
 from knowledge_base.search import HybridSearcher
 
 
@@ -155,9 +156,27 @@ class Assistant:
         relevant = stages.relevant(found, work.classification, self.settings)
         if isinstance(relevant, Verdict):
             return relevant
+        ranked = self._rerank(relevant, work)
+        if isinstance(ranked, Verdict):
+            return ranked
+        work.passages = ranked
         with work.timed("focus"):
-            work.passages = stages.evidence(relevant, work.core_issue, self.embedder, self.settings)
+            work.passages = stages.evidence(ranked, work.core_issue, self.embedder, self.settings)
         return self._answer_and_check(work)
+
+    def _rerank(self, passages: list[Passage], work: Work) -> list[Passage] | Verdict:
+        """The passages in the order the settings ask for (a stage of its own only when they
+        ask for reranking)."""
+        if self.settings.rerank == "none":
+            return passages
+        with work.timed("rerank"):
+            return stages.rerank(
+                passages,
+                work.core_issue,
+                model=self.model,
+                embedder=self.embedder,
+                settings=self.settings,
+            )
 
     def _answer_and_check(self, work: Work) -> Verdict:
         gate = self._gate(work)

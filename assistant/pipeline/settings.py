@@ -28,6 +28,17 @@ class PipelineSettings(BaseModel):
     evidence: Literal["sections", "focused"] = "sections"
     evidence_sentences: int = Field(default=8, ge=1, le=40)
 
+    # The relevant passages reordered by how likely each makes the customer's question
+    # (pipeline/rerank.py: one short model read per passage, of the first `rerank_depth`, each
+    # shown as its title and `rerank_sentences` sentences nearest the question); the answer is
+    # written from the first `rerank_keep`. When the first holds less than `rerank_confidence`
+    # of the likelihood, no passage clearly answers the question: a person does (off_question).
+    rerank: Literal["none", "likelihood"] = "none"
+    rerank_depth: int = Field(default=4, ge=2, le=10)
+    rerank_keep: int = Field(default=4, ge=1, le=10)
+    rerank_sentences: int = Field(default=3, ge=1, le=20)
+    rerank_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+
     # The core issue of a multi-turn conversation: a rule with no model call (measured in the
     # README), or an LLM rewrite with the condense prompt (one more model call per message).
     condense: Literal["heuristic", "llm"] = "heuristic"

@@ -18,6 +18,7 @@ from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
 from assistant.pipeline.focus import focus
 from assistant.pipeline.reply import Citation, Reply, unclassified
+from assistant.pipeline.rerank import rerank as rerank_by_likelihood
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn, transcript
@@ -190,6 +191,33 @@ def relevant(
     if not classification.known:
         reasons.insert(0, ReasonCode.UNKNOWN_ISSUE)
     return Verdict.escalate(*reasons, detail=detail)
+
+
+def rerank(
+    passages: list[Passage],
+    question: str,
+    *,
+    model: ChatModel,
+    embedder: Embedder,
+    settings: PipelineSettings,
+) -> list[Passage] | Verdict:
+    """The passages the answer is written from, most likely to prompt the question first
+    (pipeline/rerank.py); a question no passage clearly answers goes to a person. A model that
+    cannot score leaves the retrieval order."""
+    ranked = rerank_by_likelihood(
+        passages,
+        question,
+        model=model,
+        embedder=embedder,
+        depth=settings.rerank_depth,
+        sentences=settings.rerank_sentences,
+    )
+    if not ranked.fallback and ranked.confidence < settings.rerank_confidence:
+        return Verdict.escalate(
+            ReasonCode.OFF_QUESTION,
+            detail=f"no passage clearly prompts the question (best share {ranked.confidence:.2f})",
+        )
+    return ranked.passages[: settings.rerank_keep]
 
 
 class Evidence(list[Passage]):

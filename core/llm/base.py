@@ -70,6 +70,15 @@ class ChatModel(ABC):
         when the model gives none of the options any probability.
         """
 
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        """The log-probability the model gives ``continuation`` right after ``context`` (plain
+        text, no chat template), summed over the continuation's tokens.
+
+        A reranker reads how likely a passage makes the customer's question from here. Raises
+        :class:`LLMError` when the backend cannot score text (this default: an endpoint that
+        gives no prompt logprobs), so the caller keeps the order it had."""
+        raise LLMError(f"{self.name} cannot score a continuation")
+
     def is_ready(self) -> bool:
         """Whether the model is loaded or its endpoint is reachable."""
         return True

@@ -96,6 +96,19 @@ class CachingChatModel(ChatModel):
         self._put(key, json.dumps(probabilities))
         return probabilities
 
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        scored = [
+            ChatMessage(role="user", content=context),
+            ChatMessage(role="assistant", content=continuation),
+        ]
+        key = self.key(scored, max_tokens=0, json_mode=False, options=("logprob",))
+        stored = self._get(key)
+        if stored is not None:
+            return float(stored)
+        logprob = self.inner.continuation_logprob(context, continuation)
+        self._put(key, repr(logprob))
+        return logprob
+
     def _get(self, key: str) -> str | None:
         """The stored response under ``key`` (counted as a hit), or None."""
         with self._file.lock:
@@ -161,6 +174,9 @@ class LazyModel(ChatModel):
         self, messages: Sequence[ChatMessage], options: Sequence[str]
     ) -> dict[str, float]:
         return self._get().option_probabilities(messages, options)
+
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        return self._get().continuation_logprob(context, continuation)
 
     def is_ready(self) -> bool:
         return self._model is None or self._model.is_ready()

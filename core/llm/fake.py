@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -18,7 +19,9 @@ class FakeChatModel(ChatModel):
     A queued ``Exception`` instance is raised instead of answered, to simulate an outage.
     Option probabilities come from the reply the same call would get: all the probability
     goes to the option its first word names, or, when the reply is a number between 0 and 1,
-    that much to the first option and the rest to the others.
+    that much to the first option and the rest to the others. A continuation is as likely as
+    the share of its words that the context holds (a passage about the question's words makes
+    the question likely); each scored pair is recorded in ``scored``.
     """
 
     name = "fake"
@@ -27,6 +30,7 @@ class FakeChatModel(ChatModel):
         self._queue: deque[str | Exception] = deque()
         self._responder = responder
         self.calls: list[list[ChatMessage]] = []
+        self.scored: list[tuple[str, str]] = []
 
     def enqueue(self, *replies: str | Exception) -> FakeChatModel:
         self._queue.extend(replies)
@@ -45,6 +49,13 @@ class FakeChatModel(ChatModel):
             rest = (1 - first) / max(len(options) - 1, 1)
             mass = {option: first if i == 0 else rest for i, option in enumerate(options)}
         return normalise_options(mass, self.name)
+
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        self.scored.append((context, continuation))
+        held = set(_words(context))
+        words = _words(continuation)
+        share = sum(word in held for word in words) / max(len(words), 1)
+        return math.log(0.05 + 0.95 * share)
 
     def complete(
         self,
@@ -73,3 +84,7 @@ class FakeChatModel(ChatModel):
             prompt_tokens=prompt_tokens,
             completion_tokens=len(reply.split()),
         )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())

@@ -149,17 +149,13 @@ class LlamaCppModel(ChatModel):
     def option_probabilities(
         self, messages: Sequence[ChatMessage], options: Sequence[str]
     ) -> dict[str, float]:
-        import llama_cpp
         import numpy as np
 
         try:
             tokens = self._tokens(messages)
             with self._lock:
                 self._read(tokens)
-                logits = np.ctypeslib.as_array(
-                    llama_cpp.llama_get_logits_ith(self._llama.ctx, -1),
-                    shape=(self._llama.n_vocab(),),
-                ).astype(np.float64)
+                logits = self._last_logits()
         except LLMError:
             raise
         except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
@@ -168,6 +164,52 @@ class LlamaCppModel(ChatModel):
         probabilities /= probabilities.sum()
         mass = {o: float(sum(probabilities[t] for t in self._option_tokens(o))) for o in options}
         return normalise_options(mass, self.name)
+
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        import numpy as np
+
+        llama = self._llama
+        head = list(llama.tokenize(context.encode(), add_bos=False, special=False))
+        tail = list(llama.tokenize(continuation.encode(), add_bos=False, special=False))
+        if not head or not tail:
+            raise LLMError("a continuation is scored on a context and a continuation, both given")
+        try:
+            with self._lock:
+                self._read(head)
+                rows = [self._last_logits(), *self._batch_logits(tail[:-1], len(head))]
+                llama.n_tokens = len(head)  # the continuation is not kept in the context
+        except LLMError:
+            raise
+        except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
+            raise LLMError(f"llama.cpp failed: {exc}") from exc
+        logits = np.stack(rows)
+        top = logits.max(axis=1, keepdims=True)
+        norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+        return float(sum(logits[i, t] - norm[i] for i, t in enumerate(tail)))
+
+    def _last_logits(self) -> Any:
+        """The logits after the last token read (the caller holds the lock)."""
+        return self._logits_at(-1)
+
+    def _logits_at(self, i: int) -> Any:
+        import llama_cpp
+        import numpy as np
+
+        return np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(self._llama.ctx, i), shape=(self._llama.n_vocab(),)
+        ).astype(np.float64)
+
+    def _batch_logits(self, tokens: list[int], n_past: int) -> list[Any]:
+        """Read ``tokens`` after the first ``n_past`` in one batch, keeping the logits at every
+        position (a plain read keeps only the last's); the caller holds the lock."""
+        if not tokens:
+            return []
+        llama = self._llama
+        if len(tokens) > llama.n_batch or n_past + len(tokens) > llama.n_ctx():
+            raise LLMError("the continuation is longer than the model reads in one batch")
+        llama._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+        llama._ctx.decode(llama._batch)
+        return [self._logits_at(i) for i in range(len(tokens))]
 
     def close(self) -> None:
         """Free the model now rather than at interpreter exit."""

@@ -99,5 +99,8 @@ class QueuedModel(ChatModel):
     ) -> dict[str, float]:
         return self._call(lambda: self.inner.option_probabilities(messages, options))
 
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        return self._call(lambda: self.inner.continuation_logprob(context, continuation))
+
     def is_ready(self) -> bool:
         return self.inner.is_ready()

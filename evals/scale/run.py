@@ -238,8 +238,8 @@ def measure_sql_lexical(lexical: TimedLexical, questions: Sequence[str]) -> Figu
     lexical.query(questions[0], LEG_DEPTH)  # warm
     _, laps = _timed(lambda question: lexical.query(question, LEG_DEPTH), questions)
     return {
-        "lexical_db_write_s": round(lexical.seconds, 1),
-        "lexical_db_tables_mb": round(lexical.size_bytes() / 1e6, 1),
+        "lexical_db_write_s": round(lexical.seconds, 3),
+        "lexical_db_tables_mb": round(lexical.size_bytes() / 1e6, 3),
     } | _latency("lexical_db", laps)
 
 

@@ -196,3 +196,44 @@ def test_an_uncited_answer_cites_the_articles_its_sentences_were_checked_against
     assert reply.answered
     assert [c.article_id for c in reply.citations] == ["pay-002"]
     assert reply.verdict.sources == ["pay-002"]
+
+
+def test_with_reranking_the_answer_is_written_from_the_passage_that_prompts_the_question(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("Instant Pay unlocks after 25 deliveries.", ["pay-002"])
+    )
+    reply = make_assistant(model, rerank="likelihood", rerank_keep=1).respond(
+        [Turn(role="customer", text="When does Instant Pay unlock after deliveries?")]
+    )
+    assert reply.answered
+    assert len(model.scored) >= 2
+    assert [p.chunk.section for p in reply.passages] == ["Eligibility"]
+    assert "Instant Pay unlocks after 25" in model.calls[-1][-1].content
+    assert "rerank" in reply.latency_ms
+
+
+def test_a_question_no_passage_clearly_prompts_is_handed_over_before_any_answer(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel()
+    reply = make_assistant(model, rerank="likelihood", rerank_confidence=0.99).respond(
+        [Turn(role="customer", text="When does Instant Pay unlock after deliveries?")]
+    )
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.OFF_QUESTION]
+    assert model.calls == []
+    assert model.scored
+
+
+def test_reranking_is_off_by_default_no_passage_is_scored(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        answer_json("Instant Pay unlocks after 25 deliveries.", ["pay-002"])
+    )
+    reply = make_assistant(model).respond(
+        [Turn(role="customer", text="When does Instant Pay unlock after deliveries?")]
+    )
+    assert reply.answered
+    assert model.scored == []
+    assert "rerank" not in reply.latency_ms

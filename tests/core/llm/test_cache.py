@@ -80,3 +80,15 @@ def test_a_cached_reply_streams_whole_and_a_fresh_one_in_pieces(tmp_path: Path) 
     assert cached.complete(ASK, on_text=again.append).text == "one two three"
     assert fresh == ["one", " two", " three"] and again == ["one two three"]
     cached.close()
+
+
+def test_continuation_scores_are_cached_apart_from_completions(tmp_path: Path) -> None:
+    inner = FakeChatModel().enqueue("Passage: hi")
+    cached = CachingChatModel(inner, tmp_path / "c.sqlite")
+    first = cached.continuation_logprob("Passage: hi", " hi there")
+    assert cached.continuation_logprob("Passage: hi", " hi there") == first
+    assert len(inner.scored) == 1
+    cached.continuation_logprob("Passage: hi", " bye")
+    assert cached.complete([ChatMessage(role="user", content="Passage: hi")]).text == "Passage: hi"
+    assert cached.counts() == {"cache_hits": 1, "model_calls": 3}
+    cached.close()

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from core.errors import LLMError
@@ -30,3 +32,13 @@ def test_option_probabilities_follow_the_reply_the_call_would_get() -> None:
     with pytest.raises(LLMError, match="none of the options"):
         model.option_probabilities(ask, ("Yes", "No"))
     assert len(model.calls) == 3
+
+
+def test_a_continuation_is_as_likely_as_the_share_of_its_words_the_context_holds() -> None:
+    model = FakeChatModel()
+    held = model.continuation_logprob("Passage: open the mail app", " open mail")
+    half = model.continuation_logprob("Passage: open the mail app", " open folders")
+    none = model.continuation_logprob("Passage: open the mail app", " paint folders")
+    assert held == pytest.approx(0.0)
+    assert held > half > none == pytest.approx(math.log(0.05))
+    assert model.scored[0] == ("Passage: open the mail app", " open mail")

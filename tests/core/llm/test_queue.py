@@ -35,6 +35,7 @@ def test_calls_run_on_the_model_thread_one_at_a_time_and_stream_through() -> Non
     assert overlap == [False] * 5  # never two at once
     assert "".join(pieces) == "one two"
     assert queued.option_probabilities(ASK, ("one", "two"))["one"] == 1.0
+    assert queued.continuation_logprob("Passage: one two", " one") == 0.0
 
 
 def test_a_full_queue_refuses_at_once_and_failures_reach_the_caller() -> None:
