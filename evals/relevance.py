@@ -11,6 +11,7 @@ evals/RELEVANCE_NOTES.md). Tune on the dev split, report on the test split.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,9 +47,22 @@ def right(result: CaseResult) -> bool:
     return similarity is not None and similarity >= RIGHT_SIMILARITY
 
 
+def answer_key(answer: str) -> str:
+    """What a hand label of one exact answer text is kept under (the text itself is not)."""
+    return hashlib.sha1(answer.encode()).hexdigest()[:10]
+
+
+def label_of(result: CaseResult, labels: Mapping[str, bool]) -> bool | None:
+    """The hand label of this exact answer (``id@key``), else of the question's answer in the run
+    the label was made on (``id``), else None."""
+    exact = labels.get(f"{result.id}@{answer_key(result.outcome.answer)}")
+    return exact if exact is not None else labels.get(result.id)
+
+
 def right_by(result: CaseResult, labels: Mapping[str, bool]) -> bool:
     """The hand label of the answer where there is one, else :func:`right`."""
-    return labels.get(result.id, right(result))
+    label = label_of(result, labels)
+    return label if label is not None else right(result)
 
 
 def measured(run_path: Path, settings: Settings) -> list[tuple[CaseResult, Relevance]]:
@@ -138,25 +152,35 @@ def shares(run_path: Path, labels: Mapping[str, bool] | None = None) -> dict[str
     wrong = [c for c in shown if not right_by(c, labels)]
     return {
         "questions": len(cases),
+        "unlabelled": sum(label_of(c, labels) is None for c in shown),
         "answered": round(len(shown) / max(len(cases), 1), 3),
         "answered_right": round((len(shown) - len(wrong)) / max(len(cases), 1), 3),
         "wrong_shown_of_answered": round(len(wrong) / max(len(shown), 1), 3),
     }
 
 
-def load_labels(path: Path) -> dict[str, bool]:
-    """Hand labels, one JSON object per line: ``{"id": ..., "right": true|false}``."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return {str(row["id"]): bool(row["right"]) for row in rows}
+def load_labels(*paths: Path) -> dict[str, bool]:
+    """Hand labels, one JSON object per line: ``{"id": ..., "right": true|false}``, with
+    ``"answer": KEY`` (:func:`answer_key`) when the label is of that answer text only."""
+    rows = [
+        json.loads(line)
+        for path in paths
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    return {
+        f"{row['id']}@{row['answer']}" if "answer" in row else str(row["id"]): bool(row["right"])
+        for row in rows
+    }
 
 
 def agreement(run_path: Path, labels: dict[str, bool]) -> dict[str, float]:
     """How often :func:`right` agrees with the hand labels on the run's shown answers, and
     Cohen's kappa."""
     pairs = [
-        (labels[c.id], right(c))
+        (label, right(c))
         for c in load_run(run_path).cases
-        if c.outcome.answered and c.id in labels
+        if c.outcome.answered and (label := label_of(c, labels)) is not None
     ]
     if not pairs:
         return {"labelled": 0}
@@ -171,16 +195,16 @@ def agreement(run_path: Path, labels: dict[str, bool]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("run", type=Path)
-    parser.add_argument("--labels", type=Path, default=None, help="hand labels (JSONL)")
+    parser.add_argument("--labels", type=Path, nargs="*", default=[], help="hand labels (JSONL)")
     args = parser.parse_args()
-    labels = load_labels(args.labels) if args.labels is not None else {}
+    labels = load_labels(*args.labels)
     print("shares (hand labels where given):", json.dumps(shares(args.run, labels)))
     if labels:
         print("the automatic definition against the hand labels:", end=" ")
         print(json.dumps(agreement(args.run, labels)))
     rows = measured(args.run, Settings())
     results = sweep(rows, labels)
-    unlabelled = sum(r.id not in labels for r, _ in rows)
+    unlabelled = sum(label_of(r, labels) is None for r, _ in rows)
     print(f"{len(rows)} shown answers ({unlabelled} without a hand label)")
     print(
         table(

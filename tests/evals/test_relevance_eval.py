@@ -8,16 +8,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.bench.metrics import CaseOutcome
-from evals.bench.runner import CaseResult, Run, RunConfig
-from evals.relevance import RIGHT_SIMILARITY, agreement, load_labels, right, shares
+from evals.bench.runner import CaseResult, Run, RunConfig, load_run
+from evals.relevance import (
+    RIGHT_SIMILARITY,
+    agreement,
+    answer_key,
+    load_labels,
+    right,
+    right_by,
+    shares,
+)
 
 
-def result(case_id: str, answered: bool, similarity: float | None) -> CaseResult:
+def result(case_id: str, answered: bool, similarity: float | None, answer: str = "x") -> CaseResult:
     return CaseResult(
         id=case_id,
         tags=[],
         expect="answer",
-        outcome=CaseOutcome(answered=answered, answer="x" if answered else "", issue_type="tv"),
+        outcome=CaseOutcome(answered=answered, answer=answer if answered else "", issue_type="tv"),
         metrics={"answer_similarity": similarity},
         passed=answered,
     )
@@ -56,6 +64,7 @@ def test_shares_count_answered_right_and_shown_wrong(tmp_path: Path) -> None:
     )
     assert shares(run) == {
         "questions": 4,
+        "unlabelled": 3,
         "answered": 0.75,
         "answered_right": 0.5,
         "wrong_shown_of_answered": 0.333,
@@ -80,3 +89,21 @@ def test_agreement_with_hand_labels_counts_only_shown_labelled_answers(tmp_path:
     assert figures["labelled"] == 4
     assert figures["agreement"] == 0.75
     assert 0 < figures["kappa"] < 1
+
+
+def test_a_label_of_one_answer_text_holds_for_that_text_only(tmp_path: Path) -> None:
+    labelled, other = "Select Settings, then Support.", "Select Guide."
+    run = write_run(
+        tmp_path / "run.json",
+        [result("a", True, GOOD, labelled), result("b", True, GOOD, other)],
+    )
+    labels_file = tmp_path / "labels.jsonl"
+    rows = [
+        {"id": "a", "answer": answer_key(labelled), "right": False},
+        {"id": "b", "answer": answer_key(labelled), "right": False},  # another text than b's
+    ]
+    labels_file.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    labels = load_labels(labels_file)
+    assert not right_by(load_run(run).cases[0], labels)
+    assert right_by(load_run(run).cases[1], labels)  # unlabelled: the automatic definition
+    assert shares(run, labels)["unlabelled"] == 1

@@ -20,6 +20,7 @@ const STAGES = {
   condense: "Reading your message…",
   classify: "Reading your message…",
   retrieve: "Looking in the help center…",
+  rerank: "Looking in the help center…",
   focus: "Looking in the help center…",
   generate: "Writing an answer…",
   guardrail: "Checking the answer…",
