@@ -31,8 +31,9 @@ class PipelineSettings(BaseModel):
     # The relevant passages reordered by how likely each makes the customer's question
     # (pipeline/rerank.py: one short model read per passage, of the first `rerank_depth`, each
     # shown as its title and `rerank_sentences` sentences nearest the question); the answer is
-    # written from the first `rerank_keep`. When the first holds less than `rerank_confidence`
-    # of the likelihood, no passage clearly answers the question: a person does (off_question).
+    # written from every relevant section of the first `rerank_keep` articles. When the first
+    # passage holds less than `rerank_confidence` of the likelihood, no passage clearly answers
+    # the question: a person does (off_question).
     rerank: Literal["none", "likelihood"] = "none"
     rerank_depth: int = Field(default=4, ge=2, le=10)
     rerank_keep: int = Field(default=4, ge=1, le=10)

@@ -202,8 +202,9 @@ def rerank(
     settings: PipelineSettings,
 ) -> list[Passage] | Verdict:
     """The passages the answer is written from, most likely to prompt the question first
-    (pipeline/rerank.py); a question no passage clearly answers goes to a person. A model that
-    cannot score leaves the retrieval order."""
+    (pipeline/rerank.py): every section of the first ``rerank_keep`` articles in that order (an
+    answer often needs a sibling section of the best one). A question no passage clearly
+    prompts goes to a person; a model that cannot score leaves the retrieval order."""
     ranked = rerank_by_likelihood(
         passages,
         question,
@@ -217,7 +218,8 @@ def rerank(
             ReasonCode.OFF_QUESTION,
             detail=f"no passage clearly prompts the question (best share {ranked.confidence:.2f})",
         )
-    return ranked.passages[: settings.rerank_keep]
+    kept = list(dict.fromkeys(p.article_id for p in ranked.passages))[: settings.rerank_keep]
+    return [p for p in ranked.passages if p.article_id in kept]
 
 
 class Evidence(list[Passage]):

@@ -109,9 +109,26 @@ def stage(settings: PipelineSettings, model: ChatModel | None = None) -> list[st
     return found if isinstance(found, Verdict) else [p.article_id for p in found]
 
 
-def test_the_stage_keeps_the_first_passages_of_the_new_order() -> None:
-    settings = PipelineSettings(rerank="likelihood", rerank_keep=1)
-    assert stage(settings) == ["mail-open"]
+def test_the_stage_keeps_every_section_of_the_first_articles_of_the_new_order() -> None:
+    inbox = make_passage(
+        "mail-open", "Folders list your mail.", title="Opening email", section="Folders"
+    )
+    found = stages.rerank(
+        [REMOVE, inbox, COLOUR, OPEN],
+        QUESTION,
+        model=FakeChatModel(),
+        embedder=HashingEmbedder(),
+        settings=PipelineSettings(rerank="likelihood", rerank_keep=1),
+    )
+    assert isinstance(found, list)
+    assert [(p.article_id, p.chunk.section) for p in found] == [
+        ("mail-open", ""),
+        ("mail-open", "Folders"),
+    ]
+    assert stage(PipelineSettings(rerank="likelihood", rerank_keep=2)) == [
+        "mail-open",
+        "mail-remove",
+    ]
 
 
 def test_a_question_no_passage_clearly_prompts_goes_to_a_person() -> None:
