@@ -53,10 +53,8 @@ def answer_key(answer: str) -> str:
 
 
 def label_of(result: CaseResult, labels: Mapping[str, bool]) -> bool | None:
-    """The hand label of this exact answer (``id@key``), else of the question's answer in the run
-    the label was made on (``id``), else None."""
-    exact = labels.get(f"{result.id}@{answer_key(result.outcome.answer)}")
-    return exact if exact is not None else labels.get(result.id)
+    """The hand label of this exact answer text, if it has one."""
+    return labels.get(f"{result.id}@{answer_key(result.outcome.answer)}")
 
 
 def right_by(result: CaseResult, labels: Mapping[str, bool]) -> bool:
@@ -160,18 +158,15 @@ def shares(run_path: Path, labels: Mapping[str, bool] | None = None) -> dict[str
 
 
 def load_labels(*paths: Path) -> dict[str, bool]:
-    """Hand labels, one JSON object per line: ``{"id": ..., "right": true|false}``, with
-    ``"answer": KEY`` (:func:`answer_key`) when the label is of that answer text only."""
+    """Hand labels, one JSON object per line: ``{"id": ..., "answer": KEY, "right": true|false}``
+    where KEY is the :func:`answer_key` of the one answer text the label is of."""
     rows = [
         json.loads(line)
         for path in paths
         for line in path.read_text(encoding="utf-8").splitlines()
         if line
     ]
-    return {
-        f"{row['id']}@{row['answer']}" if "answer" in row else str(row["id"]): bool(row["right"])
-        for row in rows
-    }
+    return {f"{row['id']}@{row['answer']}": bool(row["right"]) for row in rows}
 
 
 def agreement(run_path: Path, labels: dict[str, bool]) -> dict[str, float]:

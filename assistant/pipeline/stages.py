@@ -204,7 +204,7 @@ def rerank(
     """The passages the answer is written from, most likely to prompt the question first
     (pipeline/rerank.py): every section of the first ``rerank_keep`` articles in that order (an
     answer often needs a sibling section of the best one). A question no passage clearly
-    prompts goes to a person; a model that cannot score leaves the retrieval order."""
+    prompts goes to a person; a model that cannot score leaves every passage in retrieval order."""
     ranked = rerank_by_likelihood(
         passages,
         question,
@@ -213,7 +213,9 @@ def rerank(
         depth=settings.rerank_depth,
         sentences=settings.rerank_sentences,
     )
-    if not ranked.fallback and ranked.confidence < settings.rerank_confidence:
+    if ranked.fallback:
+        return passages
+    if ranked.confidence < settings.rerank_confidence:
         return Verdict.escalate(
             ReasonCode.OFF_QUESTION,
             detail=f"no passage clearly prompts the question (best share {ranked.confidence:.2f})",

@@ -84,7 +84,10 @@ def test_agreement_with_hand_labels_counts_only_shown_labelled_answers(tmp_path:
     )
     labels_file = tmp_path / "labels.jsonl"
     rows = [("a", True), ("b", False), ("c", False), ("d", False), ("e", True)]
-    labels_file.write_text("\n".join(json.dumps({"id": i, "right": r}) for i, r in rows) + "\n")
+    labels_file.write_text(
+        "\n".join(json.dumps({"id": i, "answer": answer_key("x"), "right": r}) for i, r in rows)
+        + "\n"
+    )
     figures = agreement(run, load_labels(labels_file))
     assert figures["labelled"] == 4
     assert figures["agreement"] == 0.75

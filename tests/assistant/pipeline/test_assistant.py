@@ -228,11 +228,11 @@ def test_a_question_no_passage_clearly_prompts_is_handed_over_before_any_answer(
     assert model.scored
 
 
-def test_reranking_is_off_by_default_no_passage_is_scored(make_assistant: Build) -> None:
+def test_with_reranking_off_no_passage_is_scored(make_assistant: Build) -> None:
     model = FakeChatModel().enqueue(
         answer_json("Instant Pay unlocks after 25 deliveries.", ["pay-002"])
     )
-    reply = make_assistant(model).respond(
+    reply = make_assistant(model, rerank="none").respond(
         [Turn(role="customer", text="When does Instant Pay unlock after deliveries?")]
     )
     assert reply.answered

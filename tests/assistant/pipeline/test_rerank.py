@@ -138,8 +138,8 @@ def test_a_question_no_passage_clearly_prompts_goes_to_a_person() -> None:
     assert "best share" in found.detail
 
 
-def test_a_model_that_cannot_score_is_not_held_to_the_confidence() -> None:
-    settings = PipelineSettings(rerank="likelihood", rerank_confidence=0.99)
+def test_a_model_that_cannot_score_keeps_every_passage_and_is_not_held_to_the_confidence() -> None:
+    settings = PipelineSettings(rerank="likelihood", rerank_keep=1, rerank_confidence=0.99)
     assert stage(settings, Mute()) == ["mail-remove", "folder-colour", "mail-open"]
 
 

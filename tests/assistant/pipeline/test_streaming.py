@@ -81,7 +81,15 @@ def test_each_sentence_is_sent_as_soon_as_it_passes_and_the_last_after_the_check
         "You can cash out up to 5 times per day.",
     ]
     stages = [e.stage for e in events if isinstance(e, Progress)]
-    assert stages == ["condense", "classify", "retrieve", "focus", "generate", "guardrail"]
+    assert stages == [
+        "condense",
+        "classify",
+        "retrieve",
+        "rerank",
+        "focus",
+        "generate",
+        "guardrail",
+    ]
     assert reply.shown == sentences(events)
 
 
