@@ -46,6 +46,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -201,6 +202,7 @@ _totals = Table(
     Column("tokens", BigInteger, nullable=False),
 )
 _ROW = 1  # the one row of _totals
+_CREATE_LOCK = 0x7E7E1E  # the advisory lock the creation of the tables is taken under
 _BATCH = 2000  # rows per INSERT: well under SQLite's and psycopg's parameter limits
 
 
@@ -238,11 +240,14 @@ class SqlLexical(LexicalLeg):
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        with self._failing("create its tables"):
-            _schema.create_all(engine, checkfirst=True)
-            with engine.begin() as conn:
-                if conn.execute(select(_totals.c.id)).first() is None:
-                    conn.execute(insert(_totals).values(id=_ROW, documents=0, tokens=0))
+        with self._failing("create its tables"), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # replicas starting at once take turns: PostgreSQL's CREATE TABLE IF NOT EXISTS
+                # is not safe against a concurrent one (a unique violation in pg_type)
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
+            _schema.create_all(conn, checkfirst=True)
+            if conn.execute(select(_totals.c.id)).first() is None:
+                conn.execute(insert(_totals).values(id=_ROW, documents=0, tokens=0))
 
     @classmethod
     def connect(cls, url: str) -> Self:

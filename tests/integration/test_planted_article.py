@@ -39,7 +39,8 @@ def test_a_planted_instruction_in_an_article_does_not_reach_the_customer(
     minilm: MiniLMEmbedder,
     sample_classifier: IssueClassifier,
 ) -> None:
-    settings = Settings()
+    # every article the search found reaches the model (the reranker keeps all of them)
+    settings = Settings(rerank_keep=4)
     store = ChromaStore.persistent(tmp_path / "chroma", "planted")
     ingest(
         [*load_articles(settings.kb_path), PLANTED], store=store, embedder=minilm, progress=False

@@ -192,3 +192,17 @@ def test_a_failed_write_is_a_store_error_and_leaves_the_tables_as_they_were(
         sql.upsert([*sample_chunks[10:20], sample_chunks[10]])  # one id twice: the key refuses
 
     assert sql.count() == 10 and _ranking(sql.query(QUESTIONS[0], 10)) == before
+
+
+def test_replicas_starting_at_once_each_find_or_create_the_tables(
+    connect: Connect, database_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        started = list(pool.map(lambda _: connect(database_url), range(6)))
+    chunk = Chunk(
+        id="a#0", article_id="a", title="Pay", section="", text="instant pay fee", issue_type="x"
+    )
+    started[0].upsert([chunk])
+    assert [chunk.id for chunk, _ in started[-1].query("instant pay", 5)] == ["a#0"]
