@@ -20,7 +20,6 @@ from tqdm import tqdm
 
 from assistant.pipeline import stages
 from assistant.pipeline.classify import IssueClassifier
-from assistant.pipeline.rerank import rerank
 from assistant.settings import Settings
 from assistant.wiring import build_classifier, build_embedder, cached_model
 from core.embeddings import Embedder
@@ -61,14 +60,7 @@ def rank_question(
     found = stages.retrieve(query, classification, searcher, settings)
     relevant = stages.relevant(found, classification, settings) if isinstance(found, list) else []
     passages = relevant if isinstance(relevant, list) else []
-    ranked = rerank(
-        passages,
-        query,
-        model=model,
-        embedder=embedder,
-        depth=settings.rerank_depth,
-        sentences=settings.rerank_sentences,
-    )
+    ranked = stages.ranking(passages, query, model=model, embedder=embedder, settings=settings)
     return Ranking(
         id=question.id,
         gold=question.gold_article_ids,

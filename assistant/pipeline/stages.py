@@ -18,6 +18,7 @@ from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
 from assistant.pipeline.focus import focus
 from assistant.pipeline.reply import Citation, Reply, unclassified
+from assistant.pipeline.rerank import Ranked
 from assistant.pipeline.rerank import rerank as rerank_by_likelihood
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
@@ -193,6 +194,25 @@ def relevant(
     return Verdict.escalate(*reasons, detail=detail)
 
 
+def ranking(
+    passages: Sequence[Passage],
+    question: str,
+    *,
+    model: ChatModel,
+    embedder: Embedder,
+    settings: PipelineSettings,
+) -> Ranked:
+    """The passages by the question's likelihood, with the scores, as the settings read them."""
+    return rerank_by_likelihood(
+        passages,
+        question,
+        model=model,
+        embedder=embedder,
+        depth=settings.rerank_depth,
+        sentences=settings.rerank_sentences,
+    )
+
+
 def rerank(
     passages: list[Passage],
     question: str,
@@ -205,14 +225,7 @@ def rerank(
     (pipeline/rerank.py): every section of the first ``rerank_keep`` articles in that order (an
     answer often needs a sibling section of the best one). A question no passage clearly
     prompts goes to a person; a model that cannot score leaves every passage in retrieval order."""
-    ranked = rerank_by_likelihood(
-        passages,
-        question,
-        model=model,
-        embedder=embedder,
-        depth=settings.rerank_depth,
-        sentences=settings.rerank_sentences,
-    )
+    ranked = ranking(passages, question, model=model, embedder=embedder, settings=settings)
     if ranked.fallback:
         return passages
     if ranked.confidence < settings.rerank_confidence:
