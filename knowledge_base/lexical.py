@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from core.errors import StoreError
 from knowledge_base.articles import Chunk
@@ -230,6 +231,21 @@ def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> N
             copy.write_row([row[column] for column in columns])
 
 
+def _create_tables(conn: Connection) -> None:
+    """The tables and the totals row, unless another process made them first: replicas starting
+    at once take turns (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+    concurrent one: a unique violation in pg_type; SQLite's is)."""
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
+    for table in _schema.sorted_tables:
+        conn.execute(CreateTable(table, if_not_exists=True))
+        for index in table.indexes:
+            conn.execute(CreateIndex(index, if_not_exists=True))
+    first = (pg_insert if postgres else sqlite_insert)(_totals)
+    conn.execute(first.values(id=_ROW, documents=0, tokens=0).on_conflict_do_nothing())
+
+
 class SqlLexical(LexicalLeg):
     """BM25 kept in SQL tables: postings, document frequencies and the corpus totals.
 
@@ -241,13 +257,7 @@ class SqlLexical(LexicalLeg):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         with self._failing("create its tables"), engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # replicas starting at once take turns: PostgreSQL's CREATE TABLE IF NOT EXISTS
-                # is not safe against a concurrent one (a unique violation in pg_type)
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
-            _schema.create_all(conn, checkfirst=True)
-            if conn.execute(select(_totals.c.id)).first() is None:
-                conn.execute(insert(_totals).values(id=_ROW, documents=0, tokens=0))
+            _create_tables(conn)
 
     @classmethod
     def connect(cls, url: str) -> Self:
