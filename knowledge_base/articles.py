@@ -43,9 +43,13 @@ class Chunk(BaseModel):
     content_hash: str = ""
 
     @property
+    def heading(self) -> str:
+        """``Title > Section``, or the title alone for an article's opening chunk."""
+        return f"{self.title} > {self.section}" if self.section else self.title
+
+    @property
     def embedding_text(self) -> str:
-        heading = f"{self.title} > {self.section}" if self.section else self.title
-        return f"{heading}\n{self.text}"
+        return f"{self.heading}\n{self.text}"
 
 
 class Passage(BaseModel):
@@ -69,8 +73,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for passage in passages:
         chunk = passage.chunk
-        heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
-        blocks.append(f"[{chunk.article_id}] {heading}\n{chunk.text.strip()}")
+        blocks.append(f"[{chunk.article_id}] {chunk.heading}\n{chunk.text.strip()}")
     return "\n\n".join(blocks)
 
 

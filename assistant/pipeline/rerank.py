@@ -12,10 +12,10 @@ question no section clearly answers is handed over before an answer is written.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from pydantic import BaseModel
+from scipy.special import softmax
 
 from assistant.pipeline.focus import focus
 from core.embeddings import Embedder
@@ -40,10 +40,8 @@ class Ranked(BaseModel):
 def view(passage: Passage, question: str, embedder: Embedder, *, sentences: int) -> str:
     """What the model reads of a passage: its title and section, and its sentences nearest the
     question (in their order)."""
-    chunk = passage.chunk
-    heading = f"{chunk.title} > {chunk.section}" if chunk.section else chunk.title
     near = focus([passage], question, embedder, sentences=sentences)
-    return f"{heading}. {near[0].text.strip() if near else ''}".strip()
+    return f"{passage.chunk.heading}. {near[0].text.strip() if near else ''}".strip()
 
 
 def rerank(
@@ -74,11 +72,5 @@ def rerank(
     return Ranked(
         passages=[head[i] for i in order] + rest,
         scores=[scores[i] for i in order],
-        confidence=_share(scores),
+        confidence=float(softmax(scores).max()),
     )
-
-
-def _share(scores: Sequence[float]) -> float:
-    """The softmax share of the best score."""
-    top = max(scores)
-    return 1.0 / sum(math.exp(s - top) for s in scores)

@@ -167,6 +167,7 @@ class LlamaCppModel(ChatModel):
 
     def continuation_logprob(self, context: str, continuation: str) -> float:
         import numpy as np
+        from scipy.special import logsumexp
 
         llama = self._llama
         head = list(llama.tokenize(context.encode(), add_bos=False, special=False))
@@ -183,8 +184,7 @@ class LlamaCppModel(ChatModel):
         except Exception as exc:  # llama.cpp raises bare ValueError/RuntimeError
             raise LLMError(f"llama.cpp failed: {exc}") from exc
         logits = np.stack(rows)
-        top = logits.max(axis=1, keepdims=True)
-        norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+        norm = logsumexp(logits, axis=1)
         return float(sum(logits[i, t] - norm[i] for i, t in enumerate(tail)))
 
     def _last_logits(self) -> Any:
