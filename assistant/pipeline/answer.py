@@ -1,9 +1,12 @@
 """Answers over retrieved passages, parsed into the reasoning or quotes, the answer and citations.
 
-Two formats, chosen by the prompt: a JSON object (``json_mode``: reasoning, answerable, answer,
-citations), or plain text: optionally the quoted evidence after ``QUOTES:``, then the answer
+Three formats, chosen by the prompt: a JSON object (``json_mode``: reasoning, answerable, answer,
+citations); plain text: optionally the quoted evidence after ``QUOTES:``, then the answer
 (after ``ANSWER:`` when quotes come first), with ``[article-id]`` markers; a reply that says the
-passages do not answer (``NOT IN THE EXCERPTS``, or ``NONE`` as the quotes) is not answerable.
+passages do not answer (``NOT IN THE EXCERPTS``, or ``NONE`` as the quotes) is not answerable;
+or extractive (``extractive``): the passages are numbered sentences, the model names the
+numbers that answer (``SENTENCES: 4, 5`` or ``none``), and the answer is those sentences in
+the passages' own words, so it can say nothing the knowledge base does not.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from assistant.pipeline.focus import GAP
 from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 from core.prompts.ask import Asked, ask
 from guardrails.output import strip_markup
 from guardrails.quotes import Quote
+from guardrails.sentences import split_sentences
 from knowledge_base.articles import Passage, format_passages
 
 CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
@@ -160,6 +165,67 @@ def parse_draft(text: str, allowed_ids: Sequence[str], *, json: bool = True) -> 
     )
 
 
+class Numbered(BaseModel):
+    """A passage sentence as an extractive prompt shows it: its number is its place in the list,
+    counted from 1."""
+
+    article_id: str
+    text: str
+
+
+def _sentences_of(passage: Passage) -> list[str]:
+    """A passage's sentences; focused evidence marks left-out sentences with an ellipsis, which
+    is no part of any sentence."""
+    return [s for part in passage.text.split(GAP) for s in split_sentences(part)]
+
+
+def numbered_sentences(passages: Sequence[Passage]) -> list[Numbered]:
+    return [Numbered(article_id=p.article_id, text=s) for p in passages for s in _sentences_of(p)]
+
+
+def format_numbered(passages: Sequence[Passage]) -> str:
+    """Passages as an extractive prompt shows them: ``[article-id] Title > Section``, then each
+    sentence on a line of its own after its number (counted on across passages)."""
+    blocks, number = [], 0
+    for passage in passages:
+        lines = [f"[{passage.article_id}] {passage.chunk.heading}"]
+        for sentence in _sentences_of(passage):
+            number += 1
+            lines.append(f"{number}. {sentence}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+_SENTENCES = re.compile(r"SENTENCES?\s*:\s*([^\n]*)", re.IGNORECASE)
+_NONE = re.compile(r"^\W*none\b", re.IGNORECASE)
+# The most sentences an extractive answer shows (the prompt asks for 1 to 3; a two-part
+# question may need one more).
+MOST_EXTRACTED = 4
+
+
+def parse_extract(text: str, sentences: Sequence[Numbered]) -> AnswerDraft | None:
+    """An extractive reply as a draft: the named sentences in their passages' order, each a quote
+    of its article; not answerable on ``none``; None when it names no sentence there is."""
+    found = _SENTENCES.search(text)
+    if found is None:
+        return None
+    if _NONE.match(found[1]):
+        return AnswerDraft(answerable=False)
+    numbers = sorted({int(n) for n in re.findall(r"\d+", found[1]) if 0 < int(n) <= len(sentences)})
+    # A manual may say the same sentence in two sections: it is shown once.
+    first: dict[str, Numbered] = {}
+    for n in numbers:
+        first.setdefault(sentences[n - 1].text, sentences[n - 1])
+    chosen = list(first.values())[:MOST_EXTRACTED]
+    if not chosen:
+        return None
+    return AnswerDraft(
+        answer=" ".join(s.text for s in chosen),
+        citations=list(dict.fromkeys(s.article_id for s in chosen)),
+        quotes=[Quote(article_id=s.article_id, text=s.text) for s in chosen],
+    )
+
+
 def generate_answer(
     model: ChatModel,
     prompt: Prompt,
@@ -171,13 +237,22 @@ def generate_answer(
     on_retry: Callable[[], None] | None = None,
 ) -> GeneratedAnswer:
     """One call, and one retry when the output is malformed. Service failures raise LLMError.
-    ``on_text`` receives the reply as it is generated (the retry's too)."""
+    ``on_text`` receives the reply as it is generated (the retry's too); an extractive reply is
+    only sentence numbers, so it does not stream (its sentences are sent once checked)."""
+    values = {"conversation": conversation, "question": question}
+    if prompt.extractive:
+        sentences = numbered_sentences(passages)
+        return ask(
+            model,
+            prompt,
+            {**values, "passages": format_numbered(passages)},
+            lambda text: parse_extract(text, sentences),
+        )
     allowed = [p.article_id for p in passages]
-    values = {"passages": format_passages(passages), "conversation": conversation}
     return ask(
         model,
         prompt,
-        {**values, "question": question},
+        {**values, "passages": format_passages(passages)},
         lambda text: parse_draft(text, allowed, json=prompt.json_mode),
         on_text=on_text,
         on_retry=on_retry,

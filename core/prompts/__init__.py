@@ -38,6 +38,10 @@ class Prompt(BaseModel):
     user: str
     max_tokens: int = 512
     json_mode: bool = False
+    # An extractive answer prompt: the passages are shown as numbered sentences, the model names
+    # the numbers of those that answer the question, and the answer is those sentences, verbatim
+    # (assistant/pipeline/answer.py).
+    extractive: bool = False
     # The business profile's fields, filled in at every rendering (:meth:`bind`).
     bound: PromptFields | None = Field(default=None, exclude=True)
 

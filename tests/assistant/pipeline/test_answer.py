@@ -1,4 +1,13 @@
-from assistant.pipeline.answer import generate_answer, parse_draft, strip_citations
+from assistant.pipeline.answer import (
+    MOST_EXTRACTED,
+    format_numbered,
+    generate_answer,
+    numbered_sentences,
+    parse_draft,
+    parse_extract,
+    strip_citations,
+)
+from assistant.pipeline.focus import GAP
 from core.llm.fake import FakeChatModel
 from core.profile import sample_profile
 from core.prompts import load_prompt
@@ -84,3 +93,71 @@ def test_the_json_answer_string_is_read_as_it_is_written() -> None:
     assert json_answer_text(head + 'Done." , "citations": []}') == "Done."
     declined = '{"reasoning": "no", "answerable": false, "answer": "I am not sure'
     assert json_answer_text(declined) == ""
+
+
+# The extractive format (answer@8): numbered passage sentences in, their numbers out.
+EXTRACT = load_prompt("answer@8").bind(sample_profile().prompt_fields())
+TWO = [
+    make_passage(
+        "ref-001",
+        "Refunds must be requested within 7 days. Open Orders and tap Refund.",
+        title="Refund deadlines",
+        section="Deadlines",
+    ),
+    make_passage("pay-002", "Each transfer costs $2.", title="Fees"),
+]
+
+
+def test_the_extractive_prompt_numbers_sentences_across_passages_under_their_headings() -> None:
+    assert format_numbered(TWO) == (
+        "[ref-001] Refund deadlines > Deadlines\n"
+        "1. Refunds must be requested within 7 days.\n"
+        "2. Open Orders and tap Refund.\n\n"
+        "[pay-002] Fees\n"
+        "3. Each transfer costs $2."
+    )
+
+
+def test_a_focused_passages_ellipsis_is_no_part_of_a_numbered_sentence() -> None:
+    cut = make_passage("ref-001", f"Refunds take 7 days.{GAP}Tap Refund.")
+    assert [s.text for s in numbered_sentences([cut])] == ["Refunds take 7 days.", "Tap Refund."]
+
+
+def test_an_extractive_reply_is_its_sentences_verbatim_in_the_passages_order() -> None:
+    sentences = numbered_sentences(TWO)
+    draft = parse_extract("SENTENCES: 3, 1, 3, 9", sentences)
+    assert draft is not None and draft.answerable
+    assert draft.answer == "Refunds must be requested within 7 days. Each transfer costs $2."
+    assert draft.citations == ["ref-001", "pay-002"]
+    assert [q.article_id for q in draft.quotes] == ["ref-001", "pay-002"]
+
+
+def test_an_extractive_reply_shows_at_most_four_sentences() -> None:
+    many = [make_passage("ref-001", " ".join(f"Step {i} is here." for i in range(1, 9)))]
+    draft = parse_extract("SENTENCES: 1, 2, 3, 4, 5, 6", numbered_sentences(many))
+    assert draft is not None
+    assert draft.answer.count("Step") == MOST_EXTRACTED == 4
+
+
+def test_an_extractive_none_declines_and_no_known_number_is_malformed() -> None:
+    sentences = numbered_sentences(TWO)
+    declined = parse_extract("SENTENCES: none", sentences)
+    assert declined is not None and not declined.answerable
+    assert parse_extract("SENTENCES: 7, 12", sentences) is None
+    assert parse_extract("The refund takes 7 days.", sentences) is None
+
+
+def test_an_extractive_answer_is_asked_over_numbered_sentences_and_retried_when_malformed() -> None:
+    model = FakeChatModel().enqueue("I think 2", "SENTENCES: 2")
+    result = generate_answer(model, EXTRACT, question="How?", conversation="c", passages=TWO)
+    assert result.value is not None and result.value.answer == "Open Orders and tap Refund."
+    assert result.attempts == 2
+    assert "2. Open Orders and tap Refund." in model.calls[0][-1].content
+
+
+def test_a_sentence_two_passages_both_hold_is_shown_once() -> None:
+    twice = [make_passage("tv-1", "Press Home."), make_passage("tv-2", "Press Home. Then Menu.")]
+    draft = parse_extract("SENTENCES: 1, 2, 3", numbered_sentences(twice))
+    assert draft is not None
+    assert draft.answer == "Press Home. Then Menu."
+    assert draft.citations == ["tv-1", "tv-2"]

@@ -178,3 +178,17 @@ def test_a_json_answer_on_verbatim_quotes_streams(make_assistant: Build) -> None
     assert reply.answered
     assert sentences(events) == ["Each Instant Pay cash-out costs $0.85."]
     assert reply.reasoning == "[pay-002] Each Instant Pay cash-out costs $0.85."
+
+
+def test_an_extractive_answer_sends_its_sentences_once_checked_and_never_the_numbers(
+    make_assistant: Build,
+) -> None:
+    model = FakeChatModel().enqueue("SENTENCES: 1, 2")
+    events, reply = streamed(make_assistant(model, answer_prompt="answer@8", rerank="none"))
+    assert reply.answered
+    shown = sentences(events)
+    assert shown == reply.shown and len(shown) == 2
+    assert " ".join(shown) == reply.text
+    assert not any("SENTENCES" in text for text in shown)
+    evidence = " ".join(p.text for p in reply.passages)
+    assert all(text in evidence for text in shown)  # the passages' own words
