@@ -38,6 +38,8 @@ class AnswerDraft(BaseModel):
     answer: str = ""
     citations: list[str] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
+    # The model's probability of declining instead (its prompt's ``decline_option``), when read.
+    decline_probability: float | None = None
 
     def thinking(self) -> str:
         """What the model wrote before its answer, for the trace: its reasoning, or its quotes."""
@@ -198,24 +200,31 @@ def format_numbered(passages: Sequence[Passage]) -> str:
 
 _SENTENCES = re.compile(r"SENTENCES?\s*:\s*([^\n]*)", re.IGNORECASE)
 _NONE = re.compile(r"^\W*none\b", re.IGNORECASE)
+# A reply that is only the numbers ("4, 5", "4 and 5").
+_BARE = re.compile(r"^\s*\d+(?:\s*(?:,|;|&|and)?\s*\d+)*\s*\.?\s*$", re.IGNORECASE)
+# What a reply that names sentences starts with: a number, or the decline.
+DIGITS = tuple(str(d) for d in range(10))
 # The most sentences an extractive answer shows (the prompt asks for 1 to 3; a two-part
 # question may need one more).
 MOST_EXTRACTED = 4
 
 
 def parse_extract(text: str, sentences: Sequence[Numbered]) -> AnswerDraft | None:
-    """An extractive reply as a draft: the named sentences in their passages' order, each a quote
-    of its article; not answerable on ``none``; None when it names no sentence there is."""
+    """An extractive reply (``SENTENCES: 4, 5``, or only ``4, 5``) as a draft: the named
+    sentences in their passages' order, each a quote of its article; not answerable on ``none``;
+    None when it names no sentence there is."""
     found = _SENTENCES.search(text)
-    if found is None:
-        return None
-    if _NONE.match(found[1]):
+    named = found[1] if found else text.strip().split("\n", 1)[0]
+    if _NONE.match(named):
         return AnswerDraft(answerable=False)
-    numbers = sorted({int(n) for n in re.findall(r"\d+", found[1]) if 0 < int(n) <= len(sentences)})
-    # A manual may say the same sentence in two sections: it is shown once.
-    first: dict[str, Numbered] = {}
+    if found is None and not _BARE.match(named):
+        return None
+    numbers = sorted({int(n) for n in re.findall(r"\d+", named) if 0 < int(n) <= len(sentences)})
+    # A manual may say the same sentence in two sections (or with other punctuation): it is
+    # shown once.
+    first: dict[tuple[str, ...], Numbered] = {}
     for n in numbers:
-        first.setdefault(sentences[n - 1].text, sentences[n - 1])
+        first.setdefault(tuple(re.findall(r"\w+", sentences[n - 1].text.lower())), sentences[n - 1])
     chosen = list(first.values())[:MOST_EXTRACTED]
     if not chosen:
         return None
@@ -242,12 +251,9 @@ def generate_answer(
     values = {"conversation": conversation, "question": question}
     if prompt.extractive:
         sentences = numbered_sentences(passages)
-        return ask(
-            model,
-            prompt,
-            {**values, "passages": format_numbered(passages)},
-            lambda text: parse_extract(text, sentences),
-        )
+        numbered = {**values, "passages": format_numbered(passages)}
+        asked = ask(model, prompt, numbered, lambda text: parse_extract(text, sentences))
+        return with_decline_probability(asked, model, prompt, numbered)
     allowed = [p.article_id for p in passages]
     return ask(
         model,
@@ -257,3 +263,18 @@ def generate_answer(
         on_text=on_text,
         on_retry=on_retry,
     )
+
+
+def with_decline_probability(
+    asked: GeneratedAnswer, model: ChatModel, prompt: Prompt, values: dict[str, str]
+) -> GeneratedAnswer:
+    """The answer with the model's probability of having declined instead, for a prompt whose
+    reply starts with its choice (``decline_option``): the same prompt read once more (from the
+    model's prefix cache), its first token's probabilities over the decline and the digits."""
+    draft = asked.value
+    option = prompt.decline_option
+    if option is None or draft is None or not draft.answerable:
+        return asked
+    options = model.option_probabilities(prompt.render(**values), (option, *DIGITS))
+    asked.value = draft.model_copy(update={"decline_probability": options[option]})
+    return asked

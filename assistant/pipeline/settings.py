@@ -42,6 +42,11 @@ class PipelineSettings(BaseModel):
     rerank_sentences: int = Field(default=3, ge=1, le=20)
     rerank_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
+    # An answer prompt whose reply starts with the model's choice (``decline_option``, as in the
+    # extractive answer@9) is handed over when the model's probability of declining is at least
+    # this (model_declined); 1.0: only when it does decline.
+    decline_probability: float = Field(default=1.0, ge=0.0, le=1.0)
+
     # The core issue of a multi-turn conversation: a rule with no model call (measured in the
     # README), or an LLM rewrite with the condense prompt (one more model call per message).
     condense: Literal["heuristic", "llm"] = "heuristic"

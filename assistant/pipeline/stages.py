@@ -281,8 +281,9 @@ def answer(
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))
 
 
-def usable(generated: GeneratedAnswer) -> AnswerDraft | Verdict:
-    """The draft, unless the model's output never parsed or it said the passages do not answer."""
+def usable(generated: GeneratedAnswer, settings: PipelineSettings) -> AnswerDraft | Verdict:
+    """The draft, unless the model's output never parsed, it said the passages do not answer,
+    or it was likely to say so (``settings.decline_probability``)."""
     draft = generated.value
     if draft is None:
         return Verdict.escalate(
@@ -290,6 +291,13 @@ def usable(generated: GeneratedAnswer) -> AnswerDraft | Verdict:
         )
     if not draft.answerable:
         return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail="the passages do not answer it")
+    declining = draft.decline_probability
+    if declining is not None and declining >= settings.decline_probability:
+        detail = (
+            f"the model's probability of replying that no sentence answers it is {declining:.2f}"
+            f" (at least {settings.decline_probability:.2f})"
+        )
+        return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail=detail)
     return draft
 
 

@@ -42,6 +42,9 @@ class Prompt(BaseModel):
     # the numbers of those that answer the question, and the answer is those sentences, verbatim
     # (assistant/pipeline/answer.py).
     extractive: bool = False
+    # The word a reply starts with when the model declines ("none"), for a prompt whose reply's
+    # first word is the model's choice: the pipeline reads the model's probability of it.
+    decline_option: str | None = None
     # The business profile's fields, filled in at every rendering (:meth:`bind`).
     bound: PromptFields | None = Field(default=None, exclude=True)
 

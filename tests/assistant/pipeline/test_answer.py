@@ -1,3 +1,5 @@
+import pytest
+
 from assistant.pipeline.answer import (
     MOST_EXTRACTED,
     format_numbered,
@@ -156,8 +158,38 @@ def test_an_extractive_answer_is_asked_over_numbered_sentences_and_retried_when_
 
 
 def test_a_sentence_two_passages_both_hold_is_shown_once() -> None:
-    twice = [make_passage("tv-1", "Press Home."), make_passage("tv-2", "Press Home. Then Menu.")]
+    twice = [make_passage("tv-1", "Press Home."), make_passage("tv-2", "Press home . Then Menu.")]
     draft = parse_extract("SENTENCES: 1, 2, 3", numbered_sentences(twice))
     assert draft is not None
     assert draft.answer == "Press Home. Then Menu."
-    assert draft.citations == ["tv-1", "tv-2"]
+    assert draft.citations == ["tv-1", "tv-2"]  # the first passage that says it
+
+
+# answer@9: the reply is only the numbers, so its first token is the model's choice.
+BARE = load_prompt("answer@9").bind(sample_profile().prompt_fields())
+
+
+def test_a_bare_extractive_reply_names_its_sentences_and_chatter_is_malformed() -> None:
+    sentences = numbered_sentences(TWO)
+    named = parse_extract("2 and 3", sentences)
+    assert named is not None and named.citations == ["ref-001", "pay-002"]
+    declined = parse_extract("none", sentences)
+    assert declined is not None and not declined.answerable
+    assert parse_extract("I think 2", sentences) is None
+
+
+def test_the_models_probability_of_declining_is_read_on_the_same_prompt() -> None:
+    model = FakeChatModel().enqueue("2", "0.3")  # the answer, then P("none") = 0.3
+    result = generate_answer(model, BARE, question="How?", conversation="c", passages=TWO)
+    assert result.value is not None and result.value.answer == "Open Orders and tap Refund."
+    assert result.value.decline_probability == pytest.approx(0.3)
+    assert model.calls[0] == model.calls[1]  # the same messages: served from the prefix cache
+
+
+def test_no_probability_is_read_for_a_prompt_without_a_decline_option_or_a_declined_reply() -> None:
+    model = FakeChatModel().enqueue("SENTENCES: 2", "none")
+    assert generate_answer(model, EXTRACT, question="q", conversation="c", passages=TWO).value
+    declined = generate_answer(model, BARE, question="q", conversation="c", passages=TWO).value
+    assert declined is not None and not declined.answerable
+    assert declined.decline_probability is None
+    assert len(model.calls) == 2

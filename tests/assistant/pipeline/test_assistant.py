@@ -238,3 +238,19 @@ def test_with_reranking_off_no_passage_is_scored(make_assistant: Build) -> None:
     assert reply.answered
     assert model.scored == []
     assert "rerank" not in reply.latency_ms
+
+
+def test_an_answer_the_model_was_likely_to_decline_is_handed_over(make_assistant: Build) -> None:
+    question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    unsure = FakeChatModel().enqueue("1", "0.4")  # one sentence named; P("none") = 0.4
+    reply = make_assistant(unsure, answer_prompt="answer@9", decline_probability=0.3).respond(
+        question
+    )
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.MODEL_DECLINED]
+    assert "0.40" in reply.verdict.detail
+    sure = FakeChatModel().enqueue("1", "0.1")
+    shown = make_assistant(sure, answer_prompt="answer@9", decline_probability=0.3).respond(
+        question
+    )
+    assert shown.answered
