@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from assistant.pipeline.focus import GAP
+from core.errors import LLMError
 from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import Prompt
 from core.prompts.ask import Asked, ask
@@ -270,11 +271,17 @@ def with_decline_probability(
 ) -> GeneratedAnswer:
     """The answer with the model's probability of having declined instead, for a prompt whose
     reply starts with its choice (``decline_option``): the same prompt read once more (from the
-    model's prefix cache), its first token's probabilities over the decline and the digits."""
+    model's prefix cache), its first token's probabilities over the decline and the digits;
+    unread (None) when the model gives no probabilities."""
     draft = asked.value
     option = prompt.decline_option
     if option is None or draft is None or not draft.answerable:
         return asked
-    options = model.option_probabilities(prompt.render(**values), (option, *DIGITS))
+    try:
+        options = model.option_probabilities(prompt.render(**values), (option, *DIGITS))
+    except LLMError:
+        # An endpoint without log-probabilities: nothing read (a hand-over that needs it
+        # escalates, pipeline/stages.py).
+        return asked
     asked.value = draft.model_copy(update={"decline_probability": options[option]})
     return asked

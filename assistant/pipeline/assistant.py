@@ -187,7 +187,7 @@ class Assistant:
         work.draft = generated.value
         work.prompt_tokens = generated.prompt_tokens
         work.completion_tokens = generated.completion_tokens
-        draft = stages.usable(generated, self.settings)
+        draft = stages.usable(generated, self.settings, self.answer_prompt)
         if isinstance(draft, Verdict):
             return draft
         with work.timed("guardrail"):

@@ -61,6 +61,9 @@ class Reply(BaseModel):
     # Sentences of the retrieved passages removed as instructions to the assistant (planted in
     # an article), with their article and the cues that fired; never shown to the customer.
     planted: list[PlantedSentence] = Field(default_factory=list)
+    # The model's probability of having declined to answer (an extractive prompt's "none"),
+    # when its prompt lets it be read.
+    decline_probability: float | None = None
 
     @property
     def retrieval_best(self) -> float | None:

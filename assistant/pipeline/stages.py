@@ -281,9 +281,12 @@ def answer(
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))
 
 
-def usable(generated: GeneratedAnswer, settings: PipelineSettings) -> AnswerDraft | Verdict:
+def usable(
+    generated: GeneratedAnswer, settings: PipelineSettings, prompt: Prompt
+) -> AnswerDraft | Verdict:
     """The draft, unless the model's output never parsed, it said the passages do not answer,
-    or it was likely to say so (``settings.decline_probability``)."""
+    or it was likely to say so (``settings.decline_probability``, for a ``prompt`` that lets
+    that be read)."""
     draft = generated.value
     if draft is None:
         return Verdict.escalate(
@@ -292,6 +295,10 @@ def usable(generated: GeneratedAnswer, settings: PipelineSettings) -> AnswerDraf
     if not draft.answerable:
         return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail="the passages do not answer it")
     declining = draft.decline_probability
+    gated = settings.decline_probability < 1.0 and prompt.decline_option is not None
+    if gated and declining is None:
+        detail = "the model's probability of declining could not be read (no log-probabilities)"
+        return Verdict.escalate(ReasonCode.LLM_ERROR, detail=detail)
     if declining is not None and declining >= settings.decline_probability:
         detail = (
             f"the model's probability of replying that no sentence answers it is {declining:.2f}"
@@ -362,4 +369,5 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings, messages: M
         latency_ms=work.laps,
         shown=work.shown,
         planted=work.passages.planted if isinstance(work.passages, Evidence) else [],
+        decline_probability=work.draft.decline_probability if work.draft is not None else None,
     )

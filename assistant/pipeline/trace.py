@@ -34,6 +34,8 @@ class ReplyTrace(BaseModel):
     trace_id: str | None = None
     core_issue: str = ""
     reasoning: str = ""
+    # The model's probability of declining instead, when its answer prompt lets it be read.
+    decline_probability: float | None = None
     # For the quality monitor: how close the best passage was, and what the model was given.
     retrieval_best: float | None = None
     passages: list[PassageText] = Field(default_factory=list)
@@ -71,6 +73,7 @@ class ReplyTrace(BaseModel):
             trace_id=trace_id,
             core_issue=reply.core_issue,
             reasoning=reply.reasoning,
+            decline_probability=reply.decline_probability,
             retrieval_best=reply.retrieval_best,
             passages=[
                 PassageText(article_id=p.article_id, text=p.text)

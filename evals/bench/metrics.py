@@ -29,6 +29,8 @@ class CaseOutcome(BaseModel):
     tier: int = 0
     latency_ms: float = 0.0
     tokens: int = 0
+    # The model's probability of declining instead (an extractive prompt's "none"), when read.
+    decline_probability: float | None = None
     # Measured after the run: MiniLM cosine of the answer to the reference, and the LLM
     # judge's scores (0-1) of the answer.
     answer_similarity: float | None = None

@@ -94,6 +94,7 @@ def outcome_of(reply: Reply) -> CaseOutcome:
         tier=reply.verdict.tier,
         latency_ms=round(reply.latency_ms.get("total", 0.0), 1),
         tokens=reply.prompt_tokens + reply.completion_tokens,
+        decline_probability=reply.decline_probability,
     )
 
 

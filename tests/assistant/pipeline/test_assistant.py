@@ -254,3 +254,17 @@ def test_an_answer_the_model_was_likely_to_decline_is_handed_over(make_assistant
         question
     )
     assert shown.answered
+
+
+def test_with_the_hand_over_on_an_unreadable_probability_of_declining_escalates(
+    make_assistant: Build,
+) -> None:
+    question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    model = FakeChatModel().enqueue("1", LLMError("no logprobs"))
+    reply = make_assistant(model, answer_prompt="answer@9", decline_probability=0.3).respond(
+        question
+    )
+    assert not reply.answered
+    assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
+    off = FakeChatModel().enqueue("1", LLMError("no logprobs"))
+    assert make_assistant(off, answer_prompt="answer@9").respond(question).answered
