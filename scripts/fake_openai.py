@@ -25,9 +25,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 MODES = ("ok", "hang", "error", "malformed", "empty")
 
 
-def answer_for(prompt: str, json_mode: bool = False) -> str:
+def extractive(system: str) -> bool:
+    """Whether the prompt shows numbered sentences and asks for their numbers (answer@8, @9)."""
+    return "numbered" in system and ("SENTENCES:" in system or "only the numbers" in system)
+
+
+def answer_for(prompt: str, json_mode: bool = False, system: str = "") -> str:
     """The first excerpt sentence of the prompt, citing its article: as plain text, or as the
-    JSON answer prompts' object when the call asks for JSON."""
+    JSON answer prompts' object when the call asks for JSON; for an extractive prompt, the
+    number of its first sentence."""
+    if extractive(system):
+        return "SENTENCES: 1" if "SENTENCES:" in system else "1"
     article = re.search(r"\[([A-Za-z0-9][\w.-]*)\]", prompt)
     lines = [line for line in prompt.splitlines()[1:] if line.strip() and not line.startswith("[")]
     first = lines[0].strip() if lines else "Yes."
@@ -79,12 +87,16 @@ def create_app(delay: float) -> FastAPI:
         if state["mode"] == "error":
             return JSONResponse(status_code=500, content={"error": {"message": "boom"}})
         prompt = body["messages"][-1]["content"]
+        system = body["messages"][0]["content"] if len(body["messages"]) > 1 else ""
         json_mode = (body.get("response_format") or {}).get("type") == "json_object"
         text = {"malformed": "{not json", "empty": ""}.get(
-            state["mode"], answer_for(prompt, json_mode)
+            state["mode"], answer_for(prompt, json_mode, system)
         )
+        # A one-token read of the options: "Yes" to a judge; the first sentence's number, with
+        # little chance of "none", to an extractive prompt.
+        first = "1" if extractive(system) else "Yes"
         if body.get("max_tokens") == 1 and body.get("logprobs"):
-            text = "Yes"
+            text = first
         if body.get("stream"):
             return StreamingResponse(_chunks(text, state["calls"]), media_type="text/event-stream")
         choice: dict[str, Any] = {
@@ -93,9 +105,10 @@ def create_app(delay: float) -> FastAPI:
             "message": {"role": "assistant", "content": text},
         }
         if body.get("logprobs"):
-            top = [{"token": "Yes", "logprob": -0.05, "bytes": None}]
+            top = [{"token": first, "logprob": -0.05, "bytes": None}]
+            top += [{"token": "none", "logprob": -4.0, "bytes": None}] if first == "1" else []
             choice["logprobs"] = {
-                "content": [{"token": "Yes", "logprob": -0.05, "bytes": None, "top_logprobs": top}]
+                "content": [{"token": first, "logprob": -0.05, "bytes": None, "top_logprobs": top}]
             }
         return JSONResponse(
             {

@@ -62,6 +62,24 @@ def _sqlite_without_fsync(connection: object, _record: object, _proxy: object) -
         connection.execute("PRAGMA synchronous=OFF")
 
 
+# The unit tests' fake models write answer@2's JSON (reasoning, answer, citations), so they run
+# that written answer format and its defaults before 2026-12-03. The extractive default
+# (answer@9 over focused evidence) has tests of its own, which name it, and the integration set
+# runs the defaults on the real model.
+WRITTEN: dict[str, str] = {
+    "answer_prompt": "answer@2",
+    "evidence": "sections",
+    "rerank": "likelihood",
+}
+
+
+@pytest.fixture(autouse=True)
+def written_answers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("integration") is None:
+        for name, value in WRITTEN.items():
+            monkeypatch.setenv(f"TETHER_{name.upper()}", value)
+
+
 ARTICLES = [
     Article(
         id="ref-001",
@@ -204,7 +222,12 @@ def make_assistant(
             searcher=HybridSearcher(kb_store, embedder),
             classifier=classifier,
             settings=PipelineSettings.model_validate(
-                {"min_retrieval_score": 0.1, "guardrails_calibration": FAKE_CALIBRATION, **config}
+                {
+                    "min_retrieval_score": 0.1,
+                    "guardrails_calibration": FAKE_CALIBRATION,
+                    **WRITTEN,
+                    **config,
+                }
             ),
         )
 

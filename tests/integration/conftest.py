@@ -64,14 +64,14 @@ def sample_assistant(
 ) -> AssistantFactory:
     """Build the assistant over the sample knowledge base with a given model (and judge)."""
 
-    def build(model: ChatModel, judge: ChatModel | None = None) -> Assistant:
+    def build(model: ChatModel, judge: ChatModel | None = None, **config: object) -> Assistant:
         return Assistant(
             model=model,
             judge_model=judge,
             embedder=minilm,
             searcher=HybridSearcher(sample_store, minilm),
             classifier=sample_classifier,
-            settings=SETTINGS,
+            settings=SETTINGS.updated(config),
         )
 
     return build

@@ -18,7 +18,7 @@ from core.llm.fake import FakeChatModel
 from core.llm.llama_cpp import LlamaCppModel
 from guardrails.verdict import ReasonCode
 from knowledge_base.store import ChromaStore
-from tests.conftest import answer_json
+from tests.conftest import WRITTEN, answer_json
 from tests.integration.conftest import AssistantFactory
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,7 @@ def test_a_planted_wrong_deadline_is_caught(
             "You can request a refund for missing items within 30 days of delivery.", ["ref-001"]
         )
     )
-    assistant = sample_assistant(wrong, judge=llama)
+    assistant = sample_assistant(wrong, judge=llama, **WRITTEN)  # a written answer's JSON
     reply = assistant.respond(
         [Turn(role="customer", text="How long do I have to ask for a refund for missing items?")]
     )

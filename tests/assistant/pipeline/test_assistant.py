@@ -4,6 +4,7 @@ import pytest
 
 from assistant.pipeline.assistant import Assistant
 from assistant.pipeline.reply import HANDOFF_MESSAGE
+from assistant.pipeline.settings import PipelineSettings
 from core.conversation import Turn
 from core.errors import ConfigurationError, LLMError, StoreError
 from core.llm.fake import FakeChatModel
@@ -11,7 +12,7 @@ from guardrails.verdict import ReasonCode
 from knowledge_base.articles import Chunk
 from knowledge_base.search import HybridSearcher
 from knowledge_base.store import InMemoryStore, Vector
-from tests.conftest import answer_json, judge_json
+from tests.conftest import WRITTEN, answer_json, judge_json
 
 Build = Callable[..., Assistant]
 
@@ -267,4 +268,20 @@ def test_with_the_hand_over_on_an_unreadable_probability_of_declining_escalates(
     assert not reply.answered
     assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
     off = FakeChatModel().enqueue("1", LLMError("no logprobs"))
-    assert make_assistant(off, answer_prompt="answer@9").respond(question).answered
+    hand_over_off = make_assistant(off, answer_prompt="answer@9", decline_probability=1.0)
+    assert hand_over_off.respond(question).answered
+
+
+def test_by_default_the_answer_is_passage_sentences_and_an_unsure_model_hands_over(
+    make_assistant: Build,
+) -> None:
+    defaults = PipelineSettings()
+    configured = {name: getattr(defaults, name) for name in WRITTEN}  # undo the tests' pin
+    question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    sure = make_assistant(FakeChatModel().enqueue("1", "0.01"), **configured).respond(question)
+    assert sure.answered
+    assert sure.text in " ".join(p.text for p in sure.passages)  # the passages' own words
+    assert sure.decline_probability == pytest.approx(0.01)
+    unsure = make_assistant(FakeChatModel().enqueue("1", "0.2"), **configured).respond(question)
+    assert unsure.verdict.reasons == [ReasonCode.MODEL_DECLINED]
+    assert defaults.decline_probability == 0.08
