@@ -221,19 +221,55 @@ def parse_extract(text: str, sentences: Sequence[Numbered]) -> AnswerDraft | Non
     if found is None and not _BARE.match(named):
         return None
     numbers = sorted({int(n) for n in re.findall(r"\d+", named) if 0 < int(n) <= len(sentences)})
-    # A manual may say the same sentence in two sections (or with other punctuation): it is
-    # shown once.
+    return _draft_of([sentences[n - 1] for n in numbers], MOST_EXTRACTED)
+
+
+def _draft_of(chosen: Sequence[Numbered], most: int) -> AnswerDraft | None:
+    """The answer of the first ``most`` chosen sentences (in their order); a sentence a manual
+    says twice (in two sections, or with other punctuation) is shown once."""
     first: dict[tuple[str, ...], Numbered] = {}
-    for n in numbers:
-        first.setdefault(tuple(re.findall(r"\w+", sentences[n - 1].text.lower())), sentences[n - 1])
-    chosen = list(first.values())[:MOST_EXTRACTED]
-    if not chosen:
+    for sentence in chosen:
+        first.setdefault(tuple(re.findall(r"\w+", sentence.text.lower())), sentence)
+    kept = list(first.values())[:most]
+    if not kept:
         return None
     return AnswerDraft(
-        answer=" ".join(s.text for s in chosen),
-        citations=list(dict.fromkeys(s.article_id for s in chosen)),
-        quotes=[Quote(article_id=s.article_id, text=s.text) for s in chosen],
+        answer=" ".join(s.text for s in kept),
+        citations=list(dict.fromkeys(s.article_id for s in kept)),
+        quotes=[Quote(article_id=s.article_id, text=s.text) for s in kept],
     )
+
+
+def _together(answers: Sequence[GeneratedAnswer], sentences: Sequence[Numbered]) -> GeneratedAnswer:
+    """The extractive answers to each question of a message as one: every question's sentences,
+    in the passages' order; declined when any question was; malformed when any was."""
+    drafts = [a.value for a in answers]
+    together = GeneratedAnswer(
+        attempts=sum(a.attempts for a in answers),
+        prompt_tokens=sum(a.prompt_tokens for a in answers),
+        completion_tokens=sum(a.completion_tokens for a in answers),
+        replies=[r for a in answers for r in a.replies],
+    )
+    if any(d is None for d in drafts):
+        return together
+    if not all(d.answerable for d in drafts if d is not None):
+        together.value = AnswerDraft(answerable=False)
+        return together
+    place = {(s.article_id, s.text): i for i, s in enumerate(sentences)}
+    quotes = sorted(
+        {q.model_dump_json(): q for d in drafts if d is not None for q in d.quotes}.values(),
+        key=lambda q: place.get((q.article_id, q.text), len(place)),
+    )
+    draft = _draft_of(
+        [Numbered(article_id=q.article_id, text=q.text) for q in quotes],
+        MOST_EXTRACTED * len(answers),
+    )
+    probabilities = [d.decline_probability for d in drafts if d is not None]
+    read = [p for p in probabilities if p is not None]
+    if draft is not None:
+        draft = draft.model_copy(update={"decline_probability": max(read) if read else None})
+    together.value = draft
+    return together
 
 
 def generate_answer(
@@ -245,16 +281,22 @@ def generate_answer(
     passages: Sequence[Passage],
     on_text: TextSink | None = None,
     on_retry: Callable[[], None] | None = None,
+    each: Sequence[str] = (),
 ) -> GeneratedAnswer:
     """One call, and one retry when the output is malformed. Service failures raise LLMError.
     ``on_text`` receives the reply as it is generated (the retry's too); an extractive reply is
-    only sentence numbers, so it does not stream (its sentences are sent once checked)."""
+    only sentence numbers, so it does not stream (its sentences are sent once checked). With
+    ``each`` (the questions of a message that asks several, pipeline/decompose.py), an
+    extractive prompt is asked once for each, over the same evidence."""
     values = {"conversation": conversation, "question": question}
     if prompt.extractive:
         sentences = numbered_sentences(passages)
         numbered = {**values, "passages": format_numbered(passages)}
-        asked = ask(model, prompt, numbered, lambda text: parse_extract(text, sentences))
-        return with_decline_probability(asked, model, prompt, numbered)
+        answers = [
+            _extract(model, prompt, {**numbered, "question": q}, sentences)
+            for q in (each if len(each) > 1 else [question])
+        ]
+        return answers[0] if len(answers) == 1 else _together(answers, sentences)
     allowed = [p.article_id for p in passages]
     return ask(
         model,
@@ -264,6 +306,13 @@ def generate_answer(
         on_text=on_text,
         on_retry=on_retry,
     )
+
+
+def _extract(
+    model: ChatModel, prompt: Prompt, values: dict[str, str], sentences: Sequence[Numbered]
+) -> GeneratedAnswer:
+    asked = ask(model, prompt, values, lambda text: parse_extract(text, sentences))
+    return with_decline_probability(asked, model, prompt, values)
 
 
 def with_decline_probability(

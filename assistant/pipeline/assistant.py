@@ -181,7 +181,9 @@ class Assistant:
     def _answer_and_check(self, work: Work) -> Verdict:
         gate = self._gate(work)
         with work.timed("generate"):
-            generated = stages.answer(self.model, self.answer_prompt, work, gate)
+            generated = stages.answer(
+                self.model, self.answer_prompt, work, gate, each=self.settings.answer_each
+            )
         if isinstance(generated, Verdict):
             return generated
         work.draft = generated.value

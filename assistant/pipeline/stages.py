@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from assistant.pipeline.answer import AnswerDraft, GeneratedAnswer, generate_answer
 from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
+from assistant.pipeline.decompose import questions
 from assistant.pipeline.focus import focus
 from assistant.pipeline.reply import Citation, Reply, unclassified
 from assistant.pipeline.rerank import Ranked
@@ -263,10 +264,16 @@ def evidence(
 
 
 def answer(
-    model: ChatModel, prompt: Prompt, work: Work, gate: SentenceGate | None = None
+    model: ChatModel,
+    prompt: Prompt,
+    work: Work,
+    gate: SentenceGate | None = None,
+    *,
+    each: bool = False,
 ) -> GeneratedAnswer | Verdict:
     """The answer over the evidence; a failing model is a verdict. The answer streams through
-    ``gate`` as it is written (of a JSON reply, its ``"answer"`` string)."""
+    ``gate`` as it is written (of a JSON reply, its ``"answer"`` string). With ``each``, an
+    extractive answer is asked for each question of a message that asks several."""
     try:
         return generate_answer(
             model,
@@ -276,6 +283,7 @@ def answer(
             passages=work.passages,
             on_text=gate.feed if gate is not None else None,
             on_retry=gate.restart if gate is not None else None,
+            each=questions(work.core_issue) if each else (),
         )
     except LLMError as exc:
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))

@@ -193,3 +193,29 @@ def test_no_probability_is_read_for_a_prompt_without_a_decline_option_or_a_decli
     assert declined is not None and not declined.answerable
     assert declined.decline_probability is None
     assert len(model.calls) == 2
+
+
+def test_each_question_of_a_message_gets_its_own_pick_shown_in_the_passages_order() -> None:
+    model = FakeChatModel().enqueue("3", "0.02", "1", "0.05")  # a pick and P("none") each
+    result = generate_answer(
+        model,
+        BARE,
+        question="How much is a transfer, and how long do refunds take?",
+        conversation="c",
+        passages=TWO,
+        each=["How much is a transfer?", "How long do refunds take?"],
+    )
+    assert result.value is not None
+    assert result.value.answer == "Refunds must be requested within 7 days. Each transfer costs $2."
+    assert result.value.decline_probability == pytest.approx(0.05)  # the least sure question's
+    asked = [call[-1].content.rsplit("Core issue:", 1)[1].strip() for call in model.calls[::2]]
+    assert asked == ["How much is a transfer?", "How long do refunds take?"]
+    assert result.attempts == 2
+
+
+def test_when_one_question_of_a_message_is_declined_the_whole_answer_is() -> None:
+    model = FakeChatModel().enqueue("3", "0.02", "none")
+    result = generate_answer(
+        model, BARE, question="q", conversation="c", passages=TWO, each=["a b c?", "d e f?"]
+    )
+    assert result.value is not None and not result.value.answerable

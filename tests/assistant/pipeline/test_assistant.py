@@ -285,3 +285,15 @@ def test_by_default_the_answer_is_passage_sentences_and_an_unsure_model_hands_ov
     unsure = make_assistant(FakeChatModel().enqueue("1", "0.2"), **configured).respond(question)
     assert unsure.verdict.reasons == [ReasonCode.MODEL_DECLINED]
     assert defaults.decline_probability == 0.08
+
+
+def test_by_default_each_question_of_a_message_gets_its_own_pick(make_assistant: Build) -> None:
+    defaults = PipelineSettings()
+    configured = {name: getattr(defaults, name) for name in WRITTEN}
+    model = FakeChatModel().enqueue("1", "0.01", "1", "0.01")
+    two = "How much does an Instant Pay cash-out cost, and how long do I have to request a refund?"
+    reply = make_assistant(model, **configured).respond([Turn(role="customer", text=two)])
+    assert reply.answered
+    assert len(model.calls) == 4  # a pick and its P("none") for each question
+    one = make_assistant(FakeChatModel().enqueue("1", "0.01"), **configured, answer_each=False)
+    assert one.respond([Turn(role="customer", text=two)]).answered
