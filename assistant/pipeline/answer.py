@@ -182,21 +182,19 @@ def _sentences_of(passage: Passage) -> list[str]:
     return [s for part in passage.text.split(GAP) for s in split_sentences(part)]
 
 
-def numbered_sentences(passages: Sequence[Passage]) -> list[Numbered]:
-    return [Numbered(article_id=p.article_id, text=s) for p in passages for s in _sentences_of(p)]
-
-
-def format_numbered(passages: Sequence[Passage]) -> str:
-    """Passages as an extractive prompt shows them: ``[article-id] Title > Section``, then each
-    sentence on a line of its own after its number (counted on across passages)."""
-    blocks, number = [], 0
+def numbered(passages: Sequence[Passage]) -> tuple[list[Numbered], str]:
+    """The passages' sentences in order (a sentence's number is its place, from 1), and the
+    passages as an extractive prompt shows them: ``[article-id] Title > Section``, then each
+    sentence on a line of its own after its number."""
+    sentences: list[Numbered] = []
+    blocks = []
     for passage in passages:
         lines = [f"[{passage.article_id}] {passage.chunk.heading}"]
-        for sentence in _sentences_of(passage):
-            number += 1
-            lines.append(f"{number}. {sentence}")
+        for text in _sentences_of(passage):
+            sentences.append(Numbered(article_id=passage.article_id, text=text))
+            lines.append(f"{len(sentences)}. {text}")
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return sentences, "\n\n".join(blocks)
 
 
 _SENTENCES = re.compile(r"SENTENCES?\s*:\s*([^\n]*)", re.IGNORECASE)
@@ -243,29 +241,28 @@ def _draft_of(chosen: Sequence[Numbered], most: int) -> AnswerDraft | None:
 def _together(answers: Sequence[GeneratedAnswer], sentences: Sequence[Numbered]) -> GeneratedAnswer:
     """The extractive answers to each question of a message as one: every question's sentences,
     in the passages' order; declined when any question was; malformed when any was."""
-    drafts = [a.value for a in answers]
     together = GeneratedAnswer(
         attempts=sum(a.attempts for a in answers),
         prompt_tokens=sum(a.prompt_tokens for a in answers),
         completion_tokens=sum(a.completion_tokens for a in answers),
         replies=[r for a in answers for r in a.replies],
     )
-    if any(d is None for d in drafts):
+    drafts = [a.value for a in answers if a.value is not None]
+    if len(drafts) < len(answers):
         return together
-    if not all(d.answerable for d in drafts if d is not None):
+    if not all(d.answerable for d in drafts):
         together.value = AnswerDraft(answerable=False)
         return together
     place = {(s.article_id, s.text): i for i, s in enumerate(sentences)}
     quotes = sorted(
-        {q.model_dump_json(): q for d in drafts if d is not None for q in d.quotes}.values(),
+        (q for d in drafts for q in d.quotes),
         key=lambda q: place.get((q.article_id, q.text), len(place)),
     )
     draft = _draft_of(
         [Numbered(article_id=q.article_id, text=q.text) for q in quotes],
         MOST_EXTRACTED * len(answers),
     )
-    probabilities = [d.decline_probability for d in drafts if d is not None]
-    read = [p for p in probabilities if p is not None]
+    read = [d.decline_probability for d in drafts if d.decline_probability is not None]
     if draft is not None:
         draft = draft.model_copy(update={"decline_probability": max(read) if read else None})
     together.value = draft
@@ -290,10 +287,9 @@ def generate_answer(
     extractive prompt is asked once for each, over the same evidence."""
     values = {"conversation": conversation, "question": question}
     if prompt.extractive:
-        sentences = numbered_sentences(passages)
-        numbered = {**values, "passages": format_numbered(passages)}
+        sentences, shown = numbered(passages)
         answers = [
-            _extract(model, prompt, {**numbered, "question": q}, sentences)
+            _extract(model, prompt, {**values, "passages": shown, "question": q}, sentences)
             for q in (each if len(each) > 1 else [question])
         ]
         return answers[0] if len(answers) == 1 else _together(answers, sentences)

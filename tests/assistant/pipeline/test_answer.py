@@ -2,9 +2,8 @@ import pytest
 
 from assistant.pipeline.answer import (
     MOST_EXTRACTED,
-    format_numbered,
     generate_answer,
-    numbered_sentences,
+    numbered,
     parse_draft,
     parse_extract,
     strip_citations,
@@ -111,7 +110,7 @@ TWO = [
 
 
 def test_the_extractive_prompt_numbers_sentences_across_passages_under_their_headings() -> None:
-    assert format_numbered(TWO) == (
+    assert numbered(TWO)[1] == (
         "[ref-001] Refund deadlines > Deadlines\n"
         "1. Refunds must be requested within 7 days.\n"
         "2. Open Orders and tap Refund.\n\n"
@@ -122,11 +121,11 @@ def test_the_extractive_prompt_numbers_sentences_across_passages_under_their_hea
 
 def test_a_focused_passages_ellipsis_is_no_part_of_a_numbered_sentence() -> None:
     cut = make_passage("ref-001", f"Refunds take 7 days.{GAP}Tap Refund.")
-    assert [s.text for s in numbered_sentences([cut])] == ["Refunds take 7 days.", "Tap Refund."]
+    assert [s.text for s in numbered([cut])[0]] == ["Refunds take 7 days.", "Tap Refund."]
 
 
 def test_an_extractive_reply_is_its_sentences_verbatim_in_the_passages_order() -> None:
-    sentences = numbered_sentences(TWO)
+    sentences = numbered(TWO)[0]
     draft = parse_extract("SENTENCES: 3, 1, 3, 9", sentences)
     assert draft is not None and draft.answerable
     assert draft.answer == "Refunds must be requested within 7 days. Each transfer costs $2."
@@ -136,13 +135,13 @@ def test_an_extractive_reply_is_its_sentences_verbatim_in_the_passages_order() -
 
 def test_an_extractive_reply_shows_at_most_four_sentences() -> None:
     many = [make_passage("ref-001", " ".join(f"Step {i} is here." for i in range(1, 9)))]
-    draft = parse_extract("SENTENCES: 1, 2, 3, 4, 5, 6", numbered_sentences(many))
+    draft = parse_extract("SENTENCES: 1, 2, 3, 4, 5, 6", numbered(many)[0])
     assert draft is not None
     assert draft.answer.count("Step") == MOST_EXTRACTED == 4
 
 
 def test_an_extractive_none_declines_and_no_known_number_is_malformed() -> None:
-    sentences = numbered_sentences(TWO)
+    sentences = numbered(TWO)[0]
     declined = parse_extract("SENTENCES: none", sentences)
     assert declined is not None and not declined.answerable
     assert parse_extract("SENTENCES: 7, 12", sentences) is None
@@ -159,7 +158,7 @@ def test_an_extractive_answer_is_asked_over_numbered_sentences_and_retried_when_
 
 def test_a_sentence_two_passages_both_hold_is_shown_once() -> None:
     twice = [make_passage("tv-1", "Press Home."), make_passage("tv-2", "Press home . Then Menu.")]
-    draft = parse_extract("SENTENCES: 1, 2, 3", numbered_sentences(twice))
+    draft = parse_extract("SENTENCES: 1, 2, 3", numbered(twice)[0])
     assert draft is not None
     assert draft.answer == "Press Home. Then Menu."
     assert draft.citations == ["tv-1", "tv-2"]  # the first passage that says it
@@ -170,7 +169,7 @@ BARE = load_prompt("answer@9").bind(sample_profile().prompt_fields())
 
 
 def test_a_bare_extractive_reply_names_its_sentences_and_chatter_is_malformed() -> None:
-    sentences = numbered_sentences(TWO)
+    sentences = numbered(TWO)[0]
     named = parse_extract("2 and 3", sentences)
     assert named is not None and named.citations == ["ref-001", "pay-002"]
     declined = parse_extract("none", sentences)
