@@ -23,3 +23,12 @@ class Turn(BaseModel):
 def transcript(turns: Sequence[Turn], speakers: Mapping[str, str] = ROLE_NAMES) -> str:
     """One line per turn, ``<speaker>: <text>``."""
     return "\n".join(f"{speakers[turn.role]}: {turn.text}" for turn in turns)
+
+
+def before_latest(turns: Sequence[Turn]) -> tuple[list[Turn], str]:
+    """The turns before the customer's latest message, and that message ("" when the customer
+    has said nothing)."""
+    last = max((i for i, t in enumerate(turns) if t.role == "customer"), default=None)
+    if last is None:
+        return list(turns), ""
+    return list(turns[:last]), turns[last].text

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
+from scipy.stats import mannwhitneyu
 
 from assistant.settings import Settings
 from core.cases import load_cases
@@ -27,7 +28,10 @@ from evals.bench.runner import Run
 from evals.bench.suite import parse_settings, run_benchmark
 from evals.report import table
 
-DEV = Path(__file__).resolve().parent / "data" / "sample_answerable_dev.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+# Single questions, and conversations with follow-ups and customers' conditions (both written
+# from the sample articles apart from the golden set: evals/data/README.md).
+DEV = (DATA / "sample_answerable_dev.jsonl", DATA / "sample_conversations_dev.jsonl")
 SAMPLE = Path(__file__).resolve().parents[1] / "knowledge_base" / "sample"
 THRESHOLDS = (0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.12, 0.15, 0.20, 1.0)
 # The configuration the threshold is for: the extractive prompt that lets it be read.
@@ -42,6 +46,7 @@ class Row(BaseModel):
     answerable: bool
     answered: bool
     probability: float | None
+    retrieval: float | None = None
 
 
 class Point(BaseModel):
@@ -58,6 +63,7 @@ def rows(run: Run) -> list[Row]:
             answerable=c.expect == "answer",
             answered=c.outcome.answered,
             probability=c.outcome.decline_probability,
+            retrieval=c.outcome.retrieval_best,
         )
         for c in run.cases
     ]
@@ -85,6 +91,25 @@ def sweep(found: Sequence[Row], thresholds: Sequence[float] = THRESHOLDS) -> lis
     return points
 
 
+def separation(found: Sequence[Row]) -> dict[str, float | None]:
+    """How well each signal tells the answerable questions from the others (ROC AUC: 1 is a
+    perfect hand-over, 0.5 chance): a low probability of declining, a close best passage."""
+    signals = {
+        "p_none_auc": lambda r: None if r.probability is None else -r.probability,
+        "retrieval_best_auc": lambda r: r.retrieval,
+    }
+    return {name: _auc(found, signal) for name, signal in signals.items()}
+
+
+def _auc(found: Sequence[Row], signal: Callable[[Row], float | None]) -> float | None:
+    answerable = [v for r in found if r.answerable and (v := signal(r)) is not None]
+    others = [v for r in found if not r.answerable and (v := signal(r)) is not None]
+    if not answerable or not others:
+        return None
+    u = mannwhitneyu(answerable, others, alternative="greater").statistic
+    return round(float(u) / (len(answerable) * len(others)), 3)
+
+
 def chosen(points: Sequence[Point]) -> Point:
     """The best-balanced threshold; of equals, the highest (it withholds the fewest answers)."""
     return max(points, key=lambda p: (p.balanced, p.threshold))
@@ -92,7 +117,7 @@ def chosen(points: Sequence[Point]) -> Point:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=Path, default=DEV)
+    parser.add_argument("--cases", type=Path, action="append", help="default: the two dev sets")
     parser.add_argument("--folder", type=Path, default=SAMPLE, help="the knowledge base's folder")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE")
     args = parser.parse_args()
@@ -103,16 +128,20 @@ def main() -> None:
         prompts={},
         tags=["__none__"],  # only the dev cases, none of the folder's own
         judge_scores=False,
-        extra_cases=load_cases(args.cases),
+        extra_cases=[case for path in args.cases or DEV for case in load_cases(path)],
         overrides=overrides,
     )
-    points = sweep(rows(run))
+    found = rows(run)
+    points = sweep(found)
     best = chosen(points)
-    title = f"The probability of declining as a hand-over ({args.cases.name}, {len(run.cases)})"
+    aucs = separation(found)
+    title = f"The probability of declining as a hand-over ({len(run.cases)} dev cases)"
     header = ("threshold", "answerable_shown", "unanswerable_held", "balanced")
     print(table(title, [list(p.model_dump().values()) for p in points], header))
     print(f"\nbest balanced: {best.threshold} (set TETHER_DECLINE_PROBABILITY={best.threshold})")
-    print(json.dumps({"chosen": best.model_dump(), "sweep": [p.model_dump() for p in points]}))
+    print("separation (ROC AUC):", ", ".join(f"{k} {v}" for k, v in aucs.items()))
+    sweep_rows = [p.model_dump() for p in points]
+    print(json.dumps({"chosen": best.model_dump(), **aucs, "sweep": sweep_rows}))
 
 
 if __name__ == "__main__":

@@ -20,13 +20,16 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from assistant.pipeline.focus import GAP
 from core.errors import LLMError
 from core.llm.base import ChatModel, TextSink, first_json_object
-from core.prompts import Prompt
+from core.prompts import ARTICLE_HEADING, Prompt
 from core.prompts.ask import Asked, ask
 from guardrails.output import strip_markup
 from guardrails.quotes import Quote
 from guardrails.sentences import split_sentences
 from knowledge_base.articles import Passage, format_passages
 
+# What an answer prompt shows as the conversation before the customer's latest message when
+# there was none.
+NO_EARLIER = "(none)"
 CITATION = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
 
 
@@ -168,6 +171,14 @@ def parse_draft(text: str, allowed_ids: Sequence[str], *, json: bool = True) -> 
     )
 
 
+class Latest(BaseModel):
+    """What the customer asked, as an answer prompt may show it apart from the core issue: their
+    latest message in their own words, and the conversation before it."""
+
+    message: str
+    earlier: str = NO_EARLIER
+
+
 class Numbered(BaseModel):
     """A passage sentence as an extractive prompt shows it: its number is its place in the list,
     counted from 1."""
@@ -182,14 +193,17 @@ def _sentences_of(passage: Passage) -> list[str]:
     return [s for part in passage.text.split(GAP) for s in split_sentences(part)]
 
 
-def numbered(passages: Sequence[Passage]) -> tuple[list[Numbered], str]:
+def numbered(
+    passages: Sequence[Passage], heading: str = ARTICLE_HEADING
+) -> tuple[list[Numbered], str]:
     """The passages' sentences in order (a sentence's number is its place, from 1), and the
-    passages as an extractive prompt shows them: ``[article-id] Title > Section``, then each
-    sentence on a line of its own after its number."""
+    passages as an extractive prompt shows them: each passage's ``heading`` (by default
+    ``[article-id] Title > Section``), then each sentence on a line of its own after its
+    number."""
     sentences: list[Numbered] = []
     blocks = []
     for passage in passages:
-        lines = [f"[{passage.article_id}] {passage.chunk.heading}"]
+        lines = [heading.format(article_id=passage.article_id, heading=passage.chunk.heading)]
         for text in _sentences_of(passage):
             sentences.append(Numbered(article_id=passage.article_id, text=text))
             lines.append(f"{len(sentences)}. {text}")
@@ -201,6 +215,10 @@ _SENTENCES = re.compile(r"SENTENCES?\s*:\s*([^\n]*)", re.IGNORECASE)
 _NONE = re.compile(r"^\W*none\b", re.IGNORECASE)
 # A reply that is only the numbers ("4, 5", "4 and 5").
 _BARE = re.compile(r"^\s*\d+(?:\s*(?:,|;|&|and)?\s*\d+)*\s*\.?\s*$", re.IGNORECASE)
+# A line of a reply that copies a sentence out, after a number or a bullet ("1. Tap Settings.").
+_LISTED = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.+)$", re.MULTILINE)
+# The fewest words of a sentence a copied line must give (a cut-off line gives its start).
+MIN_COPIED_WORDS = 3
 # What a reply that names sentences starts with: a number, or the decline.
 DIGITS = tuple(str(d) for d in range(10))
 # The most sentences an extractive answer shows (the prompt asks for 1 to 3; a two-part
@@ -217,9 +235,33 @@ def parse_extract(text: str, sentences: Sequence[Numbered]) -> AnswerDraft | Non
     if _NONE.match(named):
         return AnswerDraft(answerable=False)
     if found is None and not _BARE.match(named):
-        return None
+        return _draft_of(_copied(text, sentences), MOST_EXTRACTED)
     numbers = sorted({int(n) for n in re.findall(r"\d+", named) if 0 < int(n) <= len(sentences)})
     return _draft_of([sentences[n - 1] for n in numbers], MOST_EXTRACTED)
+
+
+def _copied(text: str, sentences: Sequence[Numbered]) -> list[Numbered]:
+    """The sentences a reply copies out instead of naming them (``1. Tap Settings.``, numbered
+    its own way, the last line perhaps cut off by the token limit): a line counts only when it
+    gives the first words of a listed sentence, so words of the model's own name none."""
+    places = {
+        next((i for i, s in enumerate(sentences) if _agrees(quoted, s.text)), None)
+        for quoted in _LISTED.findall(text)
+    }
+    return [sentences[i] for i in sorted(p for p in places if p is not None)]
+
+
+def _agrees(quoted: str, sentence: str) -> bool:
+    """The quoted words are the sentence's first words (the last perhaps cut off)."""
+    said, whole = _words(quoted), _words(sentence)
+    if len(said) < MIN_COPIED_WORDS or len(said) > len(whole):
+        return False
+    *complete, last = said
+    return whole[: len(complete)] == complete and whole[len(complete)].startswith(last)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
 
 
 def _draft_of(chosen: Sequence[Numbered], most: int) -> AnswerDraft | None:
@@ -279,18 +321,22 @@ def generate_answer(
     on_text: TextSink | None = None,
     on_retry: Callable[[], None] | None = None,
     each: Sequence[str] = (),
+    latest: Latest | None = None,
 ) -> GeneratedAnswer:
     """One call, and one retry when the output is malformed. Service failures raise LLMError.
     ``on_text`` receives the reply as it is generated (the retry's too); an extractive reply is
     only sentence numbers, so it does not stream (its sentences are sent once checked). With
     ``each`` (the questions of a message that asks several, pipeline/decompose.py), an
     extractive prompt is asked once for each, over the same evidence."""
-    values = {"conversation": conversation, "question": question}
+    told = latest or Latest(message=question)
+    values = {"conversation": conversation, "question": question, "earlier": told.earlier}
     if prompt.extractive:
-        sentences, shown = numbered(passages)
+        sentences, shown = numbered(passages, prompt.passage_heading)
+        # One question of several replaces the whole message.
+        parts = [{"question": q, "message": q} for q in each] if len(each) > 1 else []
         answers = [
-            _extract(model, prompt, {**values, "passages": shown, "question": q}, sentences)
-            for q in (each if len(each) > 1 else [question])
+            _extract(model, prompt, {**values, "passages": shown, **part}, sentences)
+            for part in parts or [{"message": told.message}]
         ]
         return answers[0] if len(answers) == 1 else _together(answers, sentences)
     allowed = [p.article_id for p in passages]

@@ -18,6 +18,8 @@ from core.errors import ConfigurationError
 from core.llm.base import ChatMessage
 
 PROMPTS_DIR = Path(__file__).resolve().parent
+# How an extractive prompt heads each passage's numbered sentences unless it says otherwise.
+ARTICLE_HEADING = "[{article_id}] {heading}"
 
 
 class PromptFields(BaseModel):
@@ -45,6 +47,9 @@ class Prompt(BaseModel):
     # The word a reply starts with when the model declines ("none"), for a prompt whose reply's
     # first word is the model's choice: the pipeline reads the model's probability of it.
     decline_option: str | None = None
+    # How an extractive prompt heads each passage (``{article_id}``, ``{heading}``: "Title >
+    # Section"); the answer's citations come from the sentences picked, not from the model.
+    passage_heading: str = ARTICLE_HEADING
     # The business profile's fields, filled in at every rendering (:meth:`bind`).
     bound: PromptFields | None = Field(default=None, exclude=True)
 

@@ -31,6 +31,8 @@ class CaseOutcome(BaseModel):
     tokens: int = 0
     # The model's probability of declining instead (an extractive prompt's "none"), when read.
     decline_probability: float | None = None
+    # How similar the best passage the model was given is to the core issue (dense cosine).
+    retrieval_best: float | None = None
     # Measured after the run: MiniLM cosine of the answer to the reference, and the LLM
     # judge's scores (0-1) of the answer.
     answer_similarity: float | None = None

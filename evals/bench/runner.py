@@ -95,6 +95,7 @@ def outcome_of(reply: Reply) -> CaseOutcome:
         latency_ms=round(reply.latency_ms.get("total", 0.0), 1),
         tokens=reply.prompt_tokens + reply.completion_tokens,
         decline_probability=reply.decline_probability,
+        retrieval_best=reply.retrieval_best,
     )
 
 

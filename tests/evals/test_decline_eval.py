@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from core.cases import load_cases
-from evals.decline import DEV, Row, chosen, sweep
+from evals.decline import DEV, SAMPLE, Row, chosen, separation, sweep
 
 
 def row(answerable: bool, probability: float | None, *, answered: bool = True) -> Row:
@@ -31,8 +35,28 @@ def test_the_best_balanced_threshold_is_chosen_the_highest_of_equals() -> None:
     assert chosen(points).threshold == 0.11
 
 
-def test_the_dev_set_has_questions_of_both_kinds() -> None:
-    cases = load_cases(DEV)
+@pytest.mark.parametrize("path", DEV, ids=lambda p: p.name)
+def test_each_dev_set_has_questions_of_both_kinds(path: Path) -> None:
+    cases = load_cases(path)
     kinds = {c.expect for c in cases}
     assert kinds == {"answer", "escalate"}
     assert all(c.gold_article_ids for c in cases if c.expect == "answer")
+
+
+def test_the_dev_sets_share_no_question_with_the_golden_set() -> None:
+    golden = {tuple(t.text for t in c.turns) for c in load_cases(SAMPLE / "questions.jsonl")}
+    dev = [tuple(t.text for t in c.turns) for path in DEV for c in load_cases(path)]
+    assert not golden.intersection(dev)
+    assert any(len(turns) > 1 for turns in dev)  # follow-ups, as customers write them
+
+
+def test_separation_is_the_share_of_pairs_each_signal_orders_right() -> None:
+    found = [
+        Row(id="a", answerable=True, answered=True, probability=0.01, retrieval=0.7),
+        Row(id="b", answerable=True, answered=True, probability=0.30, retrieval=0.4),
+        Row(id="c", answerable=False, answered=True, probability=0.20, retrieval=0.5),
+        Row(id="d", answerable=False, answered=True, probability=None, retrieval=None),
+    ]
+    aucs = separation(found)
+    assert aucs == {"p_none_auc": 0.5, "retrieval_best_auc": 0.5}
+    assert separation(found[:2]) == {"p_none_auc": None, "retrieval_best_auc": None}

@@ -2,6 +2,7 @@ import pytest
 
 from assistant.pipeline.answer import (
     MOST_EXTRACTED,
+    Latest,
     generate_answer,
     numbered,
     parse_draft,
@@ -218,3 +219,62 @@ def test_when_one_question_of_a_message_is_declined_the_whole_answer_is() -> Non
         model, BARE, question="q", conversation="c", passages=TWO, each=["a b c?", "d e f?"]
     )
     assert result.value is not None and not result.value.answerable
+
+
+def test_a_reply_that_copies_listed_sentences_out_names_them_even_cut_off() -> None:
+    sentences = numbered(TWO)[0]
+    # The model's own numbering, the second line cut off by the token limit.
+    draft = parse_extract("1. Open Orders and tap Refund.\n2. Each transfer co", sentences)
+    assert draft is not None
+    assert draft.answer == "Open Orders and tap Refund. Each transfer costs $2."
+
+
+def test_a_copied_line_in_the_models_own_words_names_no_sentence() -> None:
+    sentences = numbered(TWO)[0]
+    assert parse_extract("1. Refunds can be asked for within a week.", sentences) is None
+    assert parse_extract("- Open Orders", sentences) is None  # too few words to be sure
+
+
+# answer@10: passages headed without their article id; the customer's message once, after
+# the conversation before it.
+SHORT = load_prompt("answer@10").bind(sample_profile().prompt_fields())
+
+
+def test_a_prompt_can_head_its_passages_without_their_article_ids() -> None:
+    shown = numbered(TWO, SHORT.passage_heading)[1]
+    assert shown.startswith("Refund deadlines > Deadlines\n1. Refunds must")
+    assert "[ref-001]" not in shown
+
+
+def test_the_customers_own_message_and_the_turns_before_it_fill_the_prompt() -> None:
+    model = FakeChatModel().enqueue("2", "0.01")
+    result = generate_answer(
+        model,
+        SHORT,
+        question="How long? (the core issue, which the prompt leaves out)",
+        conversation="c",
+        passages=TWO,
+        latest=Latest(message="And how do I ask?", earlier="\ncustomer: Refunds?"),
+    )
+    assert result.value is not None and result.value.answer == "Open Orders and tap Refund."
+    shown = model.calls[0][-1].content
+    assert shown.endswith(
+        "Earlier in the conversation: \ncustomer: Refunds?\n\n"
+        "Customer's question: And how do I ask?"
+    )
+    assert "core issue" not in shown
+
+
+def test_each_question_of_several_replaces_the_customers_message() -> None:
+    model = FakeChatModel().enqueue("3", "0.02", "1", "0.05")
+    generate_answer(
+        model,
+        SHORT,
+        question="q",
+        conversation="c",
+        passages=TWO,
+        each=["How much is a transfer?", "How long do refunds take?"],
+        latest=Latest(message="How much is a transfer, and how long do refunds take?"),
+    )
+    asked = [call[-1].content.rsplit("question:", 1)[1].strip() for call in model.calls[::2]]
+    assert asked == ["How much is a transfer?", "How long do refunds take?"]

@@ -84,6 +84,8 @@ def test_the_sample_profile_renders_each_prompt_as_before(ref: str) -> None:
         "passages": format_passages(PASSAGES),
         "conversation": transcript(TURNS),
         "question": "How much does Instant Pay cost each time?",
+        "message": TURNS[-1].text,
+        "earlier": "\n" + transcript(TURNS[:-1]),
         "answer": "Each Instant Pay cash-out costs $0.85.",
         "rubric": guards.policy.rubric_text(),
         "reference": "Each cash-out costs $0.85.",
