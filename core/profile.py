@@ -98,6 +98,12 @@ class Profile(BaseModel):
     # Phrases naming some of its customers ("pro couriers"): a condition of an article that
     # names one applies only to a customer who does too (guardrails/conditions.py).
     condition_scopes: list[str] = Field(default_factory=list)
+    # The relevance check's threshold for this knowledge base (guardrails/relevance.py: the
+    # least share of the question's content words an answer and its evidence must use), tuned
+    # on its own questions; None: the guardrail calibration's (off unless it sets one). Its
+    # articles' wording decides it: a manual's answers repeat the question's words, a policy
+    # answer to "can I still report it 10 days later?" uses few of them.
+    relevance_coverage: float | None = Field(default=None, ge=0.0, le=1.0)
     # Where profile.yaml is (set by load_profile; paths above are resolved against it).
     root: Path = Path()
 

@@ -1,12 +1,14 @@
 """The extractive prompt's probability of declining, as a hand-over: which threshold tells the
 questions a knowledge base answers from those it does not (``python -m evals.decline``).
 
-An extractive answer (answer@9) is the passages' own words, so the grounding check passes it
+An extractive answer (answer@9, answer@10) is the passages' own words, so the grounding check passes it
 even when it answers a question nobody asked: a customer asking to pay with bitcoin gets the
 sentence on cancelling an order. The model's probability of replying "none" tells such
 questions apart. This runs the message path on a dev set of questions written from the sample
-articles, apart from the golden set (``evals/data/sample_answerable_dev.jsonl``: some answered
-by an article, ``expect: answer``; some by none, ``expect: escalate``), with the hand-over off,
+articles, apart from the golden set (``evals/data/sample_answerable_dev.jsonl``, single
+questions, and ``sample_conversations_dev.jsonl``, follow-ups in conversations and customers'
+own conditions: some answered by an article, ``expect: answer``; some by none, ``expect:
+escalate``), with the hand-over off,
 and prints, at each threshold, the share of answerable questions still answered and the share
 of the others held back; the threshold with the best balance of the two is the one to set
 (``TETHER_DECLINE_PROBABILITY``). Tune here; report on the golden set.
@@ -35,7 +37,7 @@ DEV = (DATA / "sample_answerable_dev.jsonl", DATA / "sample_conversations_dev.js
 SAMPLE = Path(__file__).resolve().parents[1] / "knowledge_base" / "sample"
 THRESHOLDS = (0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.12, 0.15, 0.20, 1.0)
 # The configuration the threshold is for: the extractive prompt that lets it be read.
-EXTRACTIVE = {"answer_prompt": "answer@9", "evidence": "focused", "rerank": "none"}
+EXTRACTIVE = {"answer_prompt": "answer@10", "evidence": "focused", "rerank": "none"}
 
 
 class Row(BaseModel):

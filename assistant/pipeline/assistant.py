@@ -46,16 +46,26 @@ def resolve_guards(settings: PipelineSettings, profile: Profile | None = None) -
     """The prompts, thresholds and policy of the check stage (the profile's policy unless the
     settings name one); a bad reference fails here, at start, not on a customer's message."""
     profile = profile or sample_profile()
-    calibration = settings.guardrails_calibration
     return Guards(
-        calibration=calibration
-        if isinstance(calibration, Calibration)
-        else load_calibration(calibration),
+        calibration=_calibration(settings, profile),
         policy=load_policy(settings.compliance_policy or profile.compliance_policy),
         judge_prompt=business_prompt(settings.judge_prompt, settings, profile),
         grounding_prompt=business_prompt(settings.grounding_prompt, settings, profile),
         words=ConditionWords.of(profile.name, profile.condition_scopes),
     )
+
+
+def _calibration(settings: PipelineSettings, profile: Profile) -> Calibration:
+    """The guardrail thresholds, with the relevance threshold the settings or the profile set
+    for their knowledge base (the calibration's is for none in particular)."""
+    given = settings.guardrails_calibration
+    calibration = given if isinstance(given, Calibration) else load_calibration(given)
+    coverage = settings.relevance_coverage
+    if coverage is None:
+        coverage = profile.relevance_coverage
+    if coverage is None:
+        return calibration
+    return calibration.model_copy(update={"relevance_coverage": coverage})
 
 
 class Assistant:

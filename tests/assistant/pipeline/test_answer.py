@@ -195,20 +195,28 @@ def test_no_probability_is_read_for_a_prompt_without_a_decline_option_or_a_decli
     assert len(model.calls) == 2
 
 
-def test_each_question_of_a_message_gets_its_own_pick_shown_in_the_passages_order() -> None:
+@pytest.mark.parametrize(
+    ("prompt", "asks"),
+    [("answer@9", "Core issue:"), ("answer@10", "Customer's question:")],
+)
+def test_each_question_of_a_message_gets_its_own_pick_shown_in_the_passages_order(
+    prompt: str, asks: str
+) -> None:
     model = FakeChatModel().enqueue("3", "0.02", "1", "0.05")  # a pick and P("none") each
+    whole = "How much is a transfer, and how long do refunds take?"
     result = generate_answer(
         model,
-        BARE,
-        question="How much is a transfer, and how long do refunds take?",
+        load_prompt(prompt).bind(sample_profile().prompt_fields()),
+        question=whole,
         conversation="c",
         passages=TWO,
         each=["How much is a transfer?", "How long do refunds take?"],
+        latest=Latest(message=whole),  # each question of the two replaces it
     )
     assert result.value is not None
     assert result.value.answer == "Refunds must be requested within 7 days. Each transfer costs $2."
     assert result.value.decline_probability == pytest.approx(0.05)  # the least sure question's
-    asked = [call[-1].content.rsplit("Core issue:", 1)[1].strip() for call in model.calls[::2]]
+    asked = [call[-1].content.rsplit(asks, 1)[1].strip() for call in model.calls[::2]]
     assert asked == ["How much is a transfer?", "How long do refunds take?"]
     assert result.attempts == 2
 
@@ -263,18 +271,3 @@ def test_the_customers_own_message_and_the_turns_before_it_fill_the_prompt() -> 
         "Customer's question: And how do I ask?"
     )
     assert "core issue" not in shown
-
-
-def test_each_question_of_several_replaces_the_customers_message() -> None:
-    model = FakeChatModel().enqueue("3", "0.02", "1", "0.05")
-    generate_answer(
-        model,
-        SHORT,
-        question="q",
-        conversation="c",
-        passages=TWO,
-        each=["How much is a transfer?", "How long do refunds take?"],
-        latest=Latest(message="How much is a transfer, and how long do refunds take?"),
-    )
-    asked = [call[-1].content.rsplit("question:", 1)[1].strip() for call in model.calls[::2]]
-    assert asked == ["How much is a transfer?", "How long do refunds take?"]

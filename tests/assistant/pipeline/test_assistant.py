@@ -1,13 +1,17 @@
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
-from assistant.pipeline.assistant import Assistant
+from assistant.pipeline.assistant import Assistant, resolve_guards
 from assistant.pipeline.reply import HANDOFF_MESSAGE
 from assistant.pipeline.settings import PipelineSettings
 from core.conversation import Turn
 from core.errors import ConfigurationError, LLMError, StoreError
 from core.llm.fake import FakeChatModel
+from core.profile import sample_profile
+from guardrails.calibration import load_calibration
 from guardrails.verdict import ReasonCode
 from knowledge_base.articles import Chunk
 from knowledge_base.search import HybridSearcher
@@ -284,7 +288,7 @@ def test_by_default_the_answer_is_passage_sentences_and_an_unsure_model_hands_ov
     assert sure.decline_probability == pytest.approx(0.01)
     unsure = make_assistant(FakeChatModel().enqueue("1", "0.2"), **configured).respond(question)
     assert unsure.verdict.reasons == [ReasonCode.MODEL_DECLINED]
-    assert defaults.decline_probability == 0.08
+    assert (defaults.answer_prompt, defaults.decline_probability) == ("answer@10", 0.09)
 
 
 def test_by_default_each_question_of_a_message_gets_its_own_pick(make_assistant: Build) -> None:
@@ -297,3 +301,20 @@ def test_by_default_each_question_of_a_message_gets_its_own_pick(make_assistant:
     assert len(model.calls) == 4  # a pick and its P("none") for each question
     one = make_assistant(FakeChatModel().enqueue("1", "0.01"), **configured, answer_each=False)
     assert one.respond([Turn(role="customer", text=two)]).answered
+
+
+def test_the_relevance_threshold_is_the_settings_then_the_profiles_then_the_calibrations() -> None:
+    manual = sample_profile().model_copy(update={"relevance_coverage": 0.6})
+    assert (
+        resolve_guards(PipelineSettings(), sample_profile()).calibration.relevance_coverage == 0.0
+    )
+    assert resolve_guards(PipelineSettings(), manual).calibration.relevance_coverage == 0.6
+    chosen = PipelineSettings(relevance_coverage=0.3)
+    assert resolve_guards(chosen, manual).calibration.relevance_coverage == 0.3
+    # Only the relevance threshold: the model's thresholds stay the calibration's.
+    assert resolve_guards(chosen, manual).calibration.similarity == load_calibration().similarity
+
+
+def test_the_tv_makers_profile_sets_the_relevance_threshold_chosen_on_its_dev_split() -> None:
+    found = Path(__file__).resolve().parents[3] / "profiles" / "tv-maker" / "profile.yaml"
+    assert yaml.safe_load(found.read_text(encoding="utf-8"))["relevance_coverage"] == 0.6
