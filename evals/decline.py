@@ -1,9 +1,9 @@
 """The extractive prompt's probability of declining, as a hand-over: which threshold tells the
 questions a knowledge base answers from those it does not (``python -m evals.decline``).
 
-An extractive answer (answer@9, answer@10) is the passages' own words, so the grounding check passes it
-even when it answers a question nobody asked: a customer asking to pay with bitcoin gets the
-sentence on cancelling an order. The model's probability of replying "none" tells such
+An extractive answer (answer@9, answer@10) is the passages' own words, so the grounding check
+passes it even when it answers a question nobody asked: a customer asking to pay with bitcoin
+gets the sentence on cancelling an order. The model's probability of replying "none" tells such
 questions apart. This runs the message path on a dev set of questions written from the sample
 articles, apart from the golden set (``evals/data/sample_answerable_dev.jsonl``, single
 questions, and ``sample_conversations_dev.jsonl``, follow-ups in conversations and customers'
