@@ -1,7 +1,7 @@
 """The extractive prompt's probability of declining, as a hand-over: which threshold tells the
 questions a knowledge base answers from those it does not (``python -m evals.decline``).
 
-An extractive answer (answer@9, answer@10) is the passages' own words, so the grounding check
+An extractive answer (answer@9 to answer@11) is the passages' own words, so the grounding check
 passes it even when it answers a question nobody asked: a customer asking to pay with bitcoin
 gets the sentence on cancelling an order. The model's probability of replying "none" tells such
 questions apart. This runs the message path on a dev set of questions written from the sample
@@ -37,7 +37,12 @@ DEV = (DATA / "sample_answerable_dev.jsonl", DATA / "sample_conversations_dev.js
 SAMPLE = Path(__file__).resolve().parents[1] / "knowledge_base" / "sample"
 THRESHOLDS = (0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.12, 0.15, 0.20, 1.0)
 # The configuration the threshold is for: the extractive prompt that lets it be read.
-EXTRACTIVE = {"answer_prompt": "answer@10", "evidence": "focused", "rerank": "none"}
+EXTRACTIVE = {
+    "answer_prompt": "answer@11",
+    "condense": "llm",
+    "evidence": "focused",
+    "rerank": "none",
+}
 
 
 class Row(BaseModel):

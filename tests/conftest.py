@@ -63,13 +63,15 @@ def _sqlite_without_fsync(connection: object, _record: object, _proxy: object) -
 
 
 # The unit tests' fake models write answer@2's JSON (reasoning, answer, citations), so they run
-# that written answer format and its defaults before 2026-12-03. The extractive default
+# that written answer format and its defaults before 2026-12-03 (the rule for a follow-up's core
+# issue, with no model call, among them). The extractive default
 # (answer@9 over focused evidence) has tests of its own, which name it, and the integration set
 # runs the defaults on the real model.
 WRITTEN: dict[str, str] = {
     "answer_prompt": "answer@2",
     "evidence": "sections",
     "rerank": "likelihood",
+    "condense": "heuristic",
 }
 
 

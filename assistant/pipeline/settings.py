@@ -54,25 +54,29 @@ class PipelineSettings(BaseModel):
     answer_each: bool = True
 
     # An answer prompt whose reply starts with the model's choice (``decline_option``, as in the
-    # extractive answer@9 and answer@10) is handed over when the model's probability of
-    # declining is at least this (model_declined); 1.0: only when it does decline. 0.09 was
-    # chosen on 2026-12-04 for answer@10 on a dev set written from the sample articles apart
-    # from the golden set (evals/data/sample_answerable_dev.jsonl and
-    # sample_conversations_dev.jsonl, `python -m evals.decline`: of 80 dev cases, 41 of 53
-    # answerable ones shown and 24 of 27 others held; 0.08 for answer@9 on the first 36).
-    decline_probability: float = Field(default=0.09, ge=0.0, le=1.0)
+    # extractive answer@9 to answer@11) is handed over when the model's probability of
+    # declining is at least this (model_declined); 1.0: only when it does decline. 0.10 was
+    # chosen on 2026-12-04 for answer@11 with the rewritten follow-up on a dev set written from
+    # the sample articles apart from the golden set (evals/data/sample_answerable_dev.jsonl and
+    # sample_conversations_dev.jsonl, `python -m evals.decline`: of 80 dev cases, 47 of 53
+    # answerable ones shown and 22 of 27 others held; answer@10: 0.09; answer@9: 0.08).
+    decline_probability: float = Field(default=0.10, ge=0.0, le=1.0)
 
-    # The core issue of a multi-turn conversation: a rule with no model call (measured in the
-    # README), or an LLM rewrite with the condense prompt (one more model call per message).
-    condense: Literal["heuristic", "llm"] = "heuristic"
+    # The core issue of a multi-turn conversation: a rule with no model call, or an LLM rewrite
+    # with the condense prompt (one more model call for a follow-up; a single message needs
+    # none). The rewrite since 2026-12-04, with answer@11, which asks it: on the dev set's 14
+    # answerable follow-ups, 3 shown (2 from their article) -> 7 (4); golden multi-turn pass
+    # 0.25 -> 0.42, their latency p50 5.0 s -> 6.6 s (README, Figures).
+    condense: Literal["heuristic", "llm"] = "llm"
     condense_prompt: str = "condense@1"
 
     # Prompts, as "id@version" of files under core/prompts/. The answer is extractive since
     # 2026-12-03 (answer@9: numbered passage sentences in, their numbers out, the sentences as
     # the answer; measured against answer@2 in the README's Figures); answer@10 since
     # 2026-12-04 (the same choice in fewer prompt tokens: no article ids, the customer's
-    # message once).
-    answer_prompt: str = "answer@10"
+    # message once); answer@11 since then (answer@10 asking the core issue, the rewritten
+    # follow-up, instead of the customer's words).
+    answer_prompt: str = "answer@11"
     judge_prompt: str = "judge@1"
     # A folder of your own prompt versions (<id>/v<N>.yaml), looked up before the bundled ones.
     prompts_dir: Path | None = None

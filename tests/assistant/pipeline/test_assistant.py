@@ -288,7 +288,7 @@ def test_by_default_the_answer_is_passage_sentences_and_an_unsure_model_hands_ov
     assert sure.decline_probability == pytest.approx(0.01)
     unsure = make_assistant(FakeChatModel().enqueue("1", "0.2"), **configured).respond(question)
     assert unsure.verdict.reasons == [ReasonCode.MODEL_DECLINED]
-    assert (defaults.answer_prompt, defaults.decline_probability) == ("answer@10", 0.09)
+    assert (defaults.answer_prompt, defaults.decline_probability) == ("answer@11", 0.10)
 
 
 def test_by_default_each_question_of_a_message_gets_its_own_pick(make_assistant: Build) -> None:
