@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from assistant.pipeline.focus import GAP
+from core.conversation import Turn, before_latest, transcript
 from core.errors import LLMError
 from core.llm.base import ChatModel, TextSink, first_json_object
 from core.prompts import ARTICLE_HEADING, Prompt
@@ -178,6 +179,13 @@ class Latest(BaseModel):
     message: str
     earlier: str = NO_EARLIER
 
+    @classmethod
+    def of(cls, turns: Sequence[Turn]) -> Latest:
+        """The customer's latest message, and the turns before it as a transcript on lines of
+        their own (``NO_EARLIER`` when there are none)."""
+        before, message = before_latest(turns)
+        return cls(message=message, earlier=f"\n{transcript(before)}" if before else NO_EARLIER)
+
 
 class Numbered(BaseModel):
     """A passage sentence as an extractive prompt shows it: its number is its place in the list,
@@ -269,7 +277,7 @@ def _draft_of(chosen: Sequence[Numbered], most: int) -> AnswerDraft | None:
     says twice (in two sections, or with other punctuation) is shown once."""
     first: dict[tuple[str, ...], Numbered] = {}
     for sentence in chosen:
-        first.setdefault(tuple(re.findall(r"\w+", sentence.text.lower())), sentence)
+        first.setdefault(tuple(_words(sentence.text)), sentence)
     kept = list(first.values())[:most]
     if not kept:
         return None

@@ -25,7 +25,8 @@ class PipelineSettings(BaseModel):
 
     # What the answer is written from and checked against: the relevant passages' whole sections,
     # or only their `evidence_sentences` sentences nearest the question (pipeline/focus.py).
-    # Focused, with the extractive answer@9 (answer@10 now), since 2026-12-03 (see answer_prompt).
+    # Focused, with the extractive answers (answer@9 to answer@11), since 2026-12-03 (see
+    # answer_prompt).
     evidence: Literal["sections", "focused"] = "focused"
     evidence_sentences: int = Field(default=8, ge=1, le=40)
 

@@ -13,13 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from assistant.pipeline.answer import (
-    NO_EARLIER,
-    AnswerDraft,
-    GeneratedAnswer,
-    Latest,
-    generate_answer,
-)
+from assistant.pipeline.answer import AnswerDraft, GeneratedAnswer, Latest, generate_answer
 from assistant.pipeline.classify import Classification
 from assistant.pipeline.condense import core_issue, core_issue_by_llm
 from assistant.pipeline.decompose import questions
@@ -29,7 +23,7 @@ from assistant.pipeline.rerank import Ranked
 from assistant.pipeline.rerank import rerank as rerank_by_likelihood
 from assistant.pipeline.settings import PipelineSettings
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
-from core.conversation import Turn, before_latest, transcript
+from core.conversation import Turn, transcript
 from core.embeddings import Embedder
 from core.errors import LLMError, StoreError
 from core.languages import Language
@@ -280,7 +274,6 @@ def answer(
     """The answer over the evidence; a failing model is a verdict. The answer streams through
     ``gate`` as it is written (of a JSON reply, its ``"answer"`` string). With ``each``, an
     extractive answer is asked for each question of a message that asks several."""
-    earlier, message = before_latest(work.turns)
     try:
         return generate_answer(
             model,
@@ -288,9 +281,7 @@ def answer(
             question=work.core_issue,
             conversation=transcript(work.turns),
             passages=work.passages,
-            latest=Latest(
-                message=message, earlier=f"\n{transcript(earlier)}" if earlier else NO_EARLIER
-            ),
+            latest=Latest.of(work.turns),
             on_text=gate.feed if gate is not None else None,
             on_retry=gate.restart if gate is not None else None,
             each=questions(work.core_issue) if each else (),

@@ -2,6 +2,7 @@ import pytest
 
 from assistant.pipeline.answer import (
     MOST_EXTRACTED,
+    NO_EARLIER,
     Latest,
     generate_answer,
     numbered,
@@ -10,6 +11,7 @@ from assistant.pipeline.answer import (
     strip_citations,
 )
 from assistant.pipeline.focus import GAP
+from core.conversation import Turn
 from core.llm.fake import FakeChatModel
 from core.profile import sample_profile
 from core.prompts import load_prompt
@@ -271,3 +273,15 @@ def test_the_customers_own_message_and_the_turns_before_it_fill_the_prompt() -> 
         "Customer's question: And how do I ask?"
     )
     assert "core issue" not in shown
+
+
+def test_the_latest_message_comes_apart_from_the_turns_before_it() -> None:
+    turns = [
+        Turn(role="customer", text="Refunds?"),
+        Turn(role="assistant", text="Within 7 days."),
+        Turn(role="customer", text="And how?"),
+    ]
+    assert Latest.of(turns) == Latest(
+        message="And how?", earlier="\ncustomer: Refunds?\nassistant: Within 7 days."
+    )
+    assert Latest.of(turns[:1]) == Latest(message="Refunds?", earlier=NO_EARLIER)
