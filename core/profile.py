@@ -29,7 +29,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from string import Formatter
-from typing import Self
+from typing import Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -104,6 +104,11 @@ class Profile(BaseModel):
     # articles' wording decides it: a manual's answers repeat the question's words, a policy
     # answer to "can I still report it 10 days later?" uses few of them.
     relevance_coverage: float | None = Field(default=None, ge=0.0, le=1.0)
+    # The hand-over of an extractive answer for this knowledge base (assistant/pipeline/
+    # settings.py, ``handover``): the bundled confidence model was fitted on the sample's dev
+    # questions, and its signals need not mean the same on another knowledge base; None: the
+    # settings' default (``confidence``).
+    handover: Literal["decline_probability", "confidence"] | None = None
     # Where profile.yaml is (set by load_profile; paths above are resolved against it).
     root: Path = Path()
 

@@ -21,14 +21,21 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel
 from scipy.stats import mannwhitneyu
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import LeaveOneOut, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from assistant.settings import Settings
 from core.cases import load_cases
 from evals.bench.runner import Run
 from evals.bench.suite import parse_settings, run_benchmark
 from evals.report import table
+from guardrails.confidence import DEFAULT_PATH as DEFAULT_CONFIDENCE
+from guardrails.confidence import AnswerSignals, ConfidenceModel, save_confidence_model
 
 DATA = Path(__file__).resolve().parent / "data"
 # Single questions, and conversations with follow-ups and customers' conditions (both written
@@ -43,6 +50,8 @@ EXTRACTIVE = {
     "evidence": "focused",
     "rerank": "none",
 }
+# The hand-over off, so that every answer is shown and its signals read.
+OFF = {"handover": "decline_probability", "decline_probability": 1.0}
 
 
 class Row(BaseModel):
@@ -54,6 +63,19 @@ class Row(BaseModel):
     answered: bool
     probability: float | None
     retrieval: float | None = None
+    # The answer's mean similarity to the question (guardrails/confidence.py).
+    similarity: float | None = None
+    # Answered, citing a gold article, with no yes or no against the reference: one to show.
+    good: bool = False
+
+    def signals(self) -> AnswerSignals | None:
+        if not self.answered or self.probability is None or self.similarity is None:
+            return None
+        return AnswerSignals(
+            decline_probability=self.probability,
+            question_similarity=self.similarity,
+            retrieval_best=self.retrieval or 0.0,
+        )
 
 
 class Point(BaseModel):
@@ -71,6 +93,8 @@ def rows(run: Run) -> list[Row]:
             answered=c.outcome.answered,
             probability=c.outcome.decline_probability,
             retrieval=c.outcome.retrieval_best,
+            similarity=c.outcome.question_similarity,
+            good=c.expect == "answer" and c.passed,
         )
         for c in run.cases
     ]
@@ -104,6 +128,7 @@ def separation(found: Sequence[Row]) -> dict[str, float | None]:
     signals = {
         "p_none_auc": lambda r: None if r.probability is None else -r.probability,
         "retrieval_best_auc": lambda r: r.retrieval,
+        "question_similarity_auc": lambda r: r.similarity,
     }
     return {name: _auc(found, signal) for name, signal in signals.items()}
 
@@ -122,13 +147,100 @@ def chosen(points: Sequence[Point]) -> Point:
     return max(points, key=lambda p: (p.balanced, p.threshold))
 
 
+class Fitted(BaseModel):
+    """The confidence model fitted on the dev rows, and its threshold: the best balance of
+    the good answers shown and the others held, on leave-one-out confidences (each row's from
+    a model fitted without it), so that the threshold is not read off the rows' own fit."""
+
+    model: ConfidenceModel
+    points: list[Point]
+    shown_good: int
+    shown_other: int
+    good: int
+    others: int
+
+
+CONFIDENCE_THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(12))
+
+
+def fit(found: Sequence[Row], fitted_on: str) -> Fitted:
+    """A logistic model of the three signals for "an answer to show" (:attr:`Row.good`), on the
+    rows whose signals were read; a row without them counts as held."""
+    read = [(r, s) for r in found if (s := r.signals()) is not None]
+    features = np.array([s.features() for _, s in read])
+    labels = np.array([r.good for r, _ in read])
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression())
+    held_out = cross_val_predict(
+        pipeline, features, labels, cv=LeaveOneOut(), method="predict_proba"
+    )[:, 1]
+    good = sum(r.good for r in found)
+    others = len(found) - good
+    points = []
+    for t in CONFIDENCE_THRESHOLDS:
+        shown = held_out >= t
+        shown_good = int(np.sum(shown & labels))
+        shown_other = int(np.sum(shown & ~labels))
+        points.append(
+            Point(
+                threshold=t,
+                answerable_shown=round(shown_good / max(good, 1), 3),
+                unanswerable_held=round(1 - shown_other / max(others, 1), 3),
+                balanced=round(
+                    (shown_good / max(good, 1) + 1 - shown_other / max(others, 1)) / 2, 3
+                ),
+            )
+        )
+    best = max(points, key=lambda p: (p.balanced, -p.threshold))
+    pipeline.fit(features, labels)
+    scaler, logistic = pipeline[0], pipeline[-1]
+    weights = logistic.coef_[0] / scaler.scale_
+    bias = float(logistic.intercept_[0] - np.sum(weights * scaler.mean_))
+    model = ConfidenceModel(
+        decline_log_odds=round(float(weights[0]), 4),
+        question_similarity=round(float(weights[1]), 4),
+        retrieval_best=round(float(weights[2]), 4),
+        bias=round(bias, 4),
+        threshold=best.threshold,
+        fitted_on=fitted_on,
+    )
+    shown = held_out >= best.threshold
+    return Fitted(
+        model=model,
+        points=points,
+        shown_good=int(np.sum(shown & labels)),
+        shown_other=int(np.sum(shown & ~labels)),
+        good=good,
+        others=others,
+    )
+
+
+def _print_fit(fitted: Fitted, out: Path | None) -> None:
+    header = ("threshold", "good_shown", "others_held", "balanced")
+    title = "The answer's confidence as a hand-over (leave-one-out confidences)"
+    print(table(title, [list(p.model_dump().values()) for p in fitted.points], header))
+    print(
+        f"\nat {fitted.model.threshold}: {fitted.shown_good} of {fitted.good} good answers shown,"
+        f" {fitted.shown_other} of {fitted.others} others"
+    )
+    if out is not None:
+        save_confidence_model(fitted.model, out)
+        print(f"written to {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=Path, action="append", help="default: the two dev sets")
     parser.add_argument("--folder", type=Path, default=SAMPLE, help="the knowledge base's folder")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE")
+    parser.add_argument(
+        "--fit",
+        type=Path,
+        nargs="?",
+        const=DEFAULT_CONFIDENCE,
+        help="fit the confidence model and write it (default: guardrails/confidence.yaml)",
+    )
     args = parser.parse_args()
-    overrides = {**EXTRACTIVE, **parse_settings(args.set), "decline_probability": 1.0}
+    overrides = {**EXTRACTIVE, **parse_settings(args.set), **OFF}
     run = run_benchmark(
         args.folder,
         settings=Settings(),
@@ -148,7 +260,17 @@ def main() -> None:
     print(f"\nbest balanced: {best.threshold} (set TETHER_DECLINE_PROBABILITY={best.threshold})")
     print("separation (ROC AUC):", ", ".join(f"{k} {v}" for k, v in aucs.items()))
     sweep_rows = [p.model_dump() for p in points]
-    print(json.dumps({"chosen": best.model_dump(), **aucs, "sweep": sweep_rows}))
+    figures: dict[str, object] = {"chosen": best.model_dump(), **aucs, "sweep": sweep_rows}
+    if args.fit is not None:
+        fitted = fit(found, fitted_on=f"{len(run.cases)} dev cases ({', '.join(_names(args))})")
+        print()
+        _print_fit(fitted, args.fit)
+        figures["confidence"] = fitted.model_dump()
+    print(json.dumps(figures))
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    return [path.name for path in args.cases or DEV]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ class ReasonCode(StrEnum):
     UNKNOWN_ISSUE = "unknown_issue"
     NO_RELEVANT_ARTICLES = "no_relevant_articles"
     MODEL_DECLINED = "model_declined"
+    # An extractive answer the confidence model (guardrails/confidence.py) is not sure of: the
+    # model might have declined, or its sentences are far from the question.
+    LOW_CONFIDENCE = "low_confidence"
     MALFORMED_OUTPUT = "malformed_output"
     PROMPT_INJECTION = "prompt_injection"
     OUT_OF_SCOPE = "out_of_scope"

@@ -12,10 +12,11 @@ import time
 from collections.abc import Mapping, Sequence
 
 from assistant.pipeline import stages
+from assistant.pipeline.answer import AnswerDraft
 from assistant.pipeline.classify import IssueClassifier
 from assistant.pipeline.reply import Reply
 from assistant.pipeline.settings import PipelineSettings
-from assistant.pipeline.stages import Guards, Screened, Work
+from assistant.pipeline.stages import Guards, Handover, Screened, Work
 from assistant.pipeline.streaming import EventSink, Progress, SentenceGate
 from core.conversation import Turn
 from core.embeddings import Embedder
@@ -27,6 +28,7 @@ from guardrails.calibration import Calibration, load_calibration
 from guardrails.cascade import check_tier1
 from guardrails.compliance import load_policy
 from guardrails.conditions import ConditionWords
+from guardrails.confidence import ConfidenceModel, load_confidence_model
 from guardrails.language import LanguageDetector, default_detector, language_of
 from guardrails.quotes import Quote, check_quotes, misquotes
 from guardrails.verdict import Verdict
@@ -68,6 +70,17 @@ def _calibration(settings: PipelineSettings, profile: Profile) -> Calibration:
     return calibration.model_copy(update={"relevance_coverage": coverage})
 
 
+def resolve_handover(settings: PipelineSettings, profile: Profile | None = None) -> Handover:
+    """The hand-over of extractive answers: the settings' choice, else the profile's, else the
+    confidence model (the settings' or the bundled one, read here, at start)."""
+    kind = settings.handover or (profile or sample_profile()).handover or "confidence"
+    if kind == "decline_probability":
+        return Handover(decline_probability=settings.decline_probability)
+    given = settings.confidence_model
+    model = given if isinstance(given, ConfidenceModel) else load_confidence_model(given)
+    return Handover(decline_probability=settings.decline_probability, model=model)
+
+
 class Assistant:
     def __init__(
         self,
@@ -96,6 +109,7 @@ class Assistant:
             self.settings.condense_prompt, self.settings, self.profile
         )
         self.guards = resolve_guards(self.settings, self.profile)
+        self.handover = resolve_handover(self.settings, self.profile)
 
     def with_config(self, overrides: Mapping[str, object]) -> Assistant:
         """The same seams under other message-path settings (an experiment's variant, a
@@ -199,9 +213,12 @@ class Assistant:
         work.draft = generated.value
         work.prompt_tokens = generated.prompt_tokens
         work.completion_tokens = generated.completion_tokens
-        draft = stages.usable(generated, self.settings, self.answer_prompt)
+        draft = stages.usable(generated, self.handover, self.answer_prompt)
         if isinstance(draft, Verdict):
             return draft
+        held = self._handed_over(draft, work)
+        if held is not None:
+            return held
         with work.timed("guardrail"):
             verdict = stages.check(
                 draft,
@@ -214,6 +231,16 @@ class Assistant:
             gate.finish(verdict.passed, draft.answer)
             work.shown = gate.shown
         return verdict
+
+    def _handed_over(self, draft: AnswerDraft, work: Work) -> Verdict | None:
+        """The hand-over of a draft the confidence model is not sure of (its signals are kept
+        on the reply either way, for the model's next fit)."""
+        work.signals = stages.signals(draft, work, self.embedder)
+        model = self.handover.model
+        if work.signals is None or model is None:
+            return None
+        work.confidence = round(model.confidence(work.signals), 4)
+        return stages.confident(work.signals, model)
 
     def _gate(self, work: Work) -> SentenceGate | None:
         """For a streamed reply: the gate its answer sentences go through (tier 1 alone while the

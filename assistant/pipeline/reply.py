@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from assistant.pipeline.classify import UNKNOWN, Classification
 from core.languages import Language
 from core.profile import sample_profile
+from guardrails.confidence import AnswerSignals
 from guardrails.planted import PlantedSentence
 from guardrails.verdict import Verdict
 from knowledge_base.articles import Passage
@@ -64,6 +65,10 @@ class Reply(BaseModel):
     # The model's probability of having declined to answer (an extractive prompt's "none"),
     # when its prompt lets it be read.
     decline_probability: float | None = None
+    # What the hand-over read of the answer (guardrails/confidence.py) and the confidence it
+    # gave, when the model's doubt could be read; the confidence only with a confidence model.
+    signals: AnswerSignals | None = None
+    answer_confidence: float | None = None
 
     @property
     def retrieval_best(self) -> float | None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import ConfigurationError
 from guardrails.calibration import Calibration
+from guardrails.confidence import ConfidenceModel
 
 
 class PipelineSettings(BaseModel):
@@ -62,6 +63,14 @@ class PipelineSettings(BaseModel):
     # sample_conversations_dev.jsonl, `python -m evals.decline`: of 80 dev cases, 47 of 53
     # answerable ones shown and 22 of 27 others held; answer@10: 0.09; answer@9: 0.08).
     decline_probability: float = Field(default=0.10, ge=0.0, le=1.0)
+    # Which hand-over an extractive answer goes through: the probability of declining alone
+    # (``decline_probability``, above), or the answer's confidence (guardrails/confidence.py:
+    # that probability, the answer's similarity to the question and the best passage's, in a
+    # model fitted on the dev set above, `python -m evals.decline --fit`), handed over below
+    # its threshold (low_confidence). None: the business profile's choice, else ``confidence``.
+    handover: Literal["decline_probability", "confidence"] | None = None
+    # The fitted confidence model (None: the bundled guardrails/confidence.yaml).
+    confidence_model: Path | ConfidenceModel | None = None
 
     # The core issue of a multi-turn conversation: a rule with no model call, or an LLM rewrite
     # with the condense prompt (one more model call for a follow-up; a single message needs

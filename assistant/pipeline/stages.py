@@ -34,10 +34,12 @@ from guardrails.calibration import Calibration
 from guardrails.cascade import check_answer
 from guardrails.compliance import CompliancePolicy
 from guardrails.conditions import GENERIC_WORDS, ConditionWords
+from guardrails.confidence import AnswerSignals, ConfidenceModel, question_similarity
 from guardrails.injection import detect_injection
 from guardrails.language import LanguageDetector, language_of, unverifiable
 from guardrails.pii import redact
 from guardrails.planted import PlantedSentence, clean_passages
+from guardrails.sentences import split_sentences
 from guardrails.verdict import ReasonCode, Verdict
 from knowledge_base.articles import Passage
 from knowledge_base.search import HybridSearcher
@@ -56,6 +58,9 @@ class Work:
     # The passages the reply reports: all that were retrieved, then only the relevant ones.
     passages: list[Passage] = field(default_factory=list)
     draft: AnswerDraft | None = None
+    # What the hand-over read of the draft, when its prompt lets the model's doubt be read.
+    signals: AnswerSignals | None = None
+    confidence: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     # Milliseconds per stage, and in all.
@@ -97,6 +102,20 @@ class Guards:
     grounding_prompt: Prompt
     # The business's own words for the condition check (its name, its customers' kinds).
     words: ConditionWords = GENERIC_WORDS
+
+
+@dataclass(frozen=True)
+class Handover:
+    """How an extractive answer is handed over, resolved once from the settings and profile:
+    at the model's probability of declining (``decline_probability``; 1.0: only when it
+    declines) when there is no confidence ``model``, else below the model's threshold."""
+
+    decline_probability: float
+    model: ConfidenceModel | None = None
+
+    @property
+    def reads_doubt(self) -> bool:
+        return self.model is not None or self.decline_probability < 1.0
 
 
 def redact_turns(turns: Sequence[Turn]) -> tuple[list[Turn], list[list[str]]]:
@@ -290,12 +309,10 @@ def answer(
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=str(exc))
 
 
-def usable(
-    generated: GeneratedAnswer, settings: PipelineSettings, prompt: Prompt
-) -> AnswerDraft | Verdict:
+def usable(generated: GeneratedAnswer, handover: Handover, prompt: Prompt) -> AnswerDraft | Verdict:
     """The draft, unless the model's output never parsed, it said the passages do not answer,
-    or it was likely to say so (``settings.decline_probability``, for a ``prompt`` that lets
-    that be read)."""
+    or (with no confidence model) it was likely to say so (``handover.decline_probability``,
+    for a ``prompt`` that lets that be read)."""
     draft = generated.value
     if draft is None:
         return Verdict.escalate(
@@ -304,17 +321,44 @@ def usable(
     if not draft.answerable:
         return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail="the passages do not answer it")
     declining = draft.decline_probability
-    gated = settings.decline_probability < 1.0 and prompt.decline_option is not None
-    if gated and declining is None:
+    if handover.reads_doubt and prompt.decline_option is not None and declining is None:
         detail = "the model's probability of declining could not be read (no log-probabilities)"
         return Verdict.escalate(ReasonCode.LLM_ERROR, detail=detail)
-    if declining is not None and declining >= settings.decline_probability:
+    threshold = handover.decline_probability
+    if handover.model is None and declining is not None and declining >= threshold:
         detail = (
             f"the model's probability of replying that no sentence answers it is {declining:.2f}"
-            f" (at least {settings.decline_probability:.2f})"
+            f" (at least {threshold:.2f})"
         )
         return Verdict.escalate(ReasonCode.MODEL_DECLINED, detail=detail)
     return draft
+
+
+def signals(draft: AnswerDraft, work: Work, embedder: Embedder) -> AnswerSignals | None:
+    """What the confidence of a draft is read from (guardrails/confidence.py); None when the
+    model's probability of declining was not read."""
+    if draft.decline_probability is None:
+        return None
+    return AnswerSignals(
+        decline_probability=draft.decline_probability,
+        question_similarity=question_similarity(
+            work.core_issue, split_sentences(draft.answer), embedder
+        ),
+        retrieval_best=max((p.dense_score for p in work.passages), default=0.0),
+    )
+
+
+def confident(read: AnswerSignals, model: ConfidenceModel) -> Verdict | None:
+    """The hand-over of an answer the confidence model is not sure of; None when it is."""
+    confidence = model.confidence(read)
+    if confidence >= model.threshold:
+        return None
+    detail = (
+        f"answer confidence {confidence:.2f} (below {model.threshold:.2f}): probability of"
+        f" declining {read.decline_probability:.2f}, similarity to the question"
+        f" {read.question_similarity:.2f}, best passage {read.retrieval_best:.2f}"
+    )
+    return Verdict.escalate(ReasonCode.LOW_CONFIDENCE, detail=detail)
 
 
 def check(
@@ -379,4 +423,6 @@ def decide(work: Work, verdict: Verdict, settings: PipelineSettings, messages: M
         shown=work.shown,
         planted=work.passages.planted if isinstance(work.passages, Evidence) else [],
         decline_probability=work.draft.decline_probability if work.draft is not None else None,
+        signals=work.signals,
+        answer_confidence=work.confidence,
     )

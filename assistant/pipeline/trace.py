@@ -36,6 +36,9 @@ class ReplyTrace(BaseModel):
     reasoning: str = ""
     # The model's probability of declining instead, when its answer prompt lets it be read.
     decline_probability: float | None = None
+    # The answer's similarity to the question and its confidence (guardrails/confidence.py).
+    question_similarity: float | None = None
+    answer_confidence: float | None = None
     # For the quality monitor: how close the best passage was, and what the model was given.
     retrieval_best: float | None = None
     passages: list[PassageText] = Field(default_factory=list)
@@ -74,6 +77,8 @@ class ReplyTrace(BaseModel):
             core_issue=reply.core_issue,
             reasoning=reply.reasoning,
             decline_probability=reply.decline_probability,
+            question_similarity=reply.signals.question_similarity if reply.signals else None,
+            answer_confidence=reply.answer_confidence,
             retrieval_best=reply.retrieval_best,
             passages=[
                 PassageText(article_id=p.article_id, text=p.text)

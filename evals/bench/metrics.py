@@ -33,6 +33,9 @@ class CaseOutcome(BaseModel):
     decline_probability: float | None = None
     # How similar the best passage the model was given is to the core issue (dense cosine).
     retrieval_best: float | None = None
+    # The answer's mean similarity to the question, and its confidence (guardrails/confidence.py).
+    question_similarity: float | None = None
+    answer_confidence: float | None = None
     # Measured after the run: MiniLM cosine of the answer to the reference, and the LLM
     # judge's scores (0-1) of the answer.
     answer_similarity: float | None = None

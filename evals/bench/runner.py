@@ -96,6 +96,8 @@ def outcome_of(reply: Reply) -> CaseOutcome:
         tokens=reply.prompt_tokens + reply.completion_tokens,
         decline_probability=reply.decline_probability,
         retrieval_best=reply.retrieval_best,
+        question_similarity=reply.signals.question_similarity if reply.signals else None,
+        answer_confidence=reply.answer_confidence,
     )
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from core.cases import load_cases
-from evals.decline import DEV, SAMPLE, Row, chosen, separation, sweep
+from evals.decline import DEV, SAMPLE, Row, chosen, fit, separation, sweep
+from guardrails.confidence import AnswerSignals
 
 
 def row(answerable: bool, probability: float | None, *, answered: bool = True) -> Row:
@@ -52,11 +53,44 @@ def test_the_dev_sets_share_no_question_with_the_golden_set() -> None:
 
 def test_separation_is_the_share_of_pairs_each_signal_orders_right() -> None:
     found = [
-        Row(id="a", answerable=True, answered=True, probability=0.01, retrieval=0.7),
-        Row(id="b", answerable=True, answered=True, probability=0.30, retrieval=0.4),
-        Row(id="c", answerable=False, answered=True, probability=0.20, retrieval=0.5),
+        Row(
+            id="a", answerable=True, answered=True, probability=0.01, retrieval=0.7, similarity=0.6
+        ),
+        Row(
+            id="b", answerable=True, answered=True, probability=0.30, retrieval=0.4, similarity=0.5
+        ),
+        Row(
+            id="c", answerable=False, answered=True, probability=0.20, retrieval=0.5, similarity=0.3
+        ),
         Row(id="d", answerable=False, answered=True, probability=None, retrieval=None),
     ]
     aucs = separation(found)
-    assert aucs == {"p_none_auc": 0.5, "retrieval_best_auc": 0.5}
-    assert separation(found[:2]) == {"p_none_auc": None, "retrieval_best_auc": None}
+    assert aucs == {"p_none_auc": 0.5, "retrieval_best_auc": 0.5, "question_similarity_auc": 1.0}
+    assert set(separation(found[:2]).values()) == {None}
+
+
+def signalled(good: bool, probability: float, similarity: float, i: int) -> Row:
+    return Row(
+        id=f"r{i}",
+        answerable=good,
+        answered=True,
+        probability=probability,
+        retrieval=0.5,
+        similarity=similarity,
+        good=good,
+    )
+
+
+def test_the_confidence_fit_learns_the_similarity_the_probability_misses() -> None:
+    # Every answer is sure (P("none") 0.02-0.05), but the good ones are near their question.
+    found = [signalled(True, 0.02 + 0.001 * i, 0.6 + 0.01 * i, i) for i in range(10)]
+    found += [signalled(False, 0.03 + 0.001 * i, 0.2 + 0.01 * i, 10 + i) for i in range(10)]
+    found.append(Row(id="declined", answerable=False, answered=False, probability=None))
+    fitted = fit(found, fitted_on="synthetic")
+    assert fitted.model.question_similarity > 0
+    assert (fitted.good, fitted.others) == (10, 11)
+    assert (fitted.shown_good, fitted.shown_other) == (10, 0)
+    assert fitted.model.threshold == min(p.threshold for p in fitted.points if p.balanced == 1.0)
+    near = AnswerSignals(decline_probability=0.03, question_similarity=0.65, retrieval_best=0.5)
+    far = near.model_copy(update={"question_similarity": 0.25})
+    assert fitted.model.shows(near) and not fitted.model.shows(far)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.pipeline.assistant import Assistant, resolve_guards
+from assistant.pipeline.assistant import Assistant, resolve_guards, resolve_handover
 from assistant.pipeline.reply import HANDOFF_MESSAGE
 from assistant.pipeline.settings import PipelineSettings
 from core.conversation import Turn
@@ -12,6 +12,7 @@ from core.errors import ConfigurationError, LLMError, StoreError
 from core.llm.fake import FakeChatModel
 from core.profile import sample_profile
 from guardrails.calibration import load_calibration
+from guardrails.confidence import ConfidenceModel, load_confidence_model
 from guardrails.verdict import ReasonCode
 from knowledge_base.articles import Chunk
 from knowledge_base.search import HybridSearcher
@@ -245,20 +246,28 @@ def test_with_reranking_off_no_passage_is_scored(make_assistant: Build) -> None:
     assert "rerank" not in reply.latency_ms
 
 
+BY_DECLINING = {
+    "answer_prompt": "answer@9",
+    "handover": "decline_probability",
+    "decline_probability": 0.3,
+}
+# A confidence model of the probability of declining alone: confidence = 1 - P("none").
+DOUBT_ONLY = ConfidenceModel(
+    decline_log_odds=-1.0, question_similarity=0.0, retrieval_best=0.0, bias=0.0, threshold=0.5
+)
+
+
 def test_an_answer_the_model_was_likely_to_decline_is_handed_over(make_assistant: Build) -> None:
     question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
     unsure = FakeChatModel().enqueue("1", "0.4")  # one sentence named; P("none") = 0.4
-    reply = make_assistant(unsure, answer_prompt="answer@9", decline_probability=0.3).respond(
-        question
-    )
+    reply = make_assistant(unsure, **BY_DECLINING).respond(question)
     assert not reply.answered
     assert reply.verdict.reasons == [ReasonCode.MODEL_DECLINED]
     assert "0.40" in reply.verdict.detail
     sure = FakeChatModel().enqueue("1", "0.1")
-    shown = make_assistant(sure, answer_prompt="answer@9", decline_probability=0.3).respond(
-        question
-    )
+    shown = make_assistant(sure, **BY_DECLINING).respond(question)
     assert shown.answered
+    assert shown.signals is not None and shown.answer_confidence is None  # read, no model
 
 
 def test_with_the_hand_over_on_an_unreadable_probability_of_declining_escalates(
@@ -266,13 +275,11 @@ def test_with_the_hand_over_on_an_unreadable_probability_of_declining_escalates(
 ) -> None:
     question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
     model = FakeChatModel().enqueue("1", LLMError("no logprobs"))
-    reply = make_assistant(model, answer_prompt="answer@9", decline_probability=0.3).respond(
-        question
-    )
+    reply = make_assistant(model, **BY_DECLINING).respond(question)
     assert not reply.answered
     assert reply.verdict.reasons == [ReasonCode.LLM_ERROR]
     off = FakeChatModel().enqueue("1", LLMError("no logprobs"))
-    hand_over_off = make_assistant(off, answer_prompt="answer@9", decline_probability=1.0)
+    hand_over_off = make_assistant(off, **{**BY_DECLINING, "decline_probability": 1.0})
     assert hand_over_off.respond(question).answered
 
 
@@ -287,8 +294,10 @@ def test_by_default_the_answer_is_passage_sentences_and_an_unsure_model_hands_ov
     assert sure.text in " ".join(p.text for p in sure.passages)  # the passages' own words
     assert sure.decline_probability == pytest.approx(0.01)
     unsure = make_assistant(FakeChatModel().enqueue("1", "0.2"), **configured).respond(question)
-    assert unsure.verdict.reasons == [ReasonCode.MODEL_DECLINED]
-    assert (defaults.answer_prompt, defaults.decline_probability) == ("answer@11", 0.10)
+    assert unsure.verdict.reasons == [ReasonCode.LOW_CONFIDENCE]  # the bundled model's call
+    assert sure.answer_confidence is not None and unsure.answer_confidence is not None
+    assert sure.answer_confidence > unsure.answer_confidence
+    assert (defaults.answer_prompt, defaults.handover) == ("answer@11", None)
 
 
 def test_by_default_each_question_of_a_message_gets_its_own_pick(make_assistant: Build) -> None:
@@ -315,6 +324,58 @@ def test_the_relevance_threshold_is_the_settings_then_the_profiles_then_the_cali
     assert resolve_guards(chosen, manual).calibration.similarity == load_calibration().similarity
 
 
-def test_the_tv_makers_profile_sets_the_relevance_threshold_chosen_on_its_dev_split() -> None:
+def test_the_tv_makers_profile_sets_what_was_chosen_on_its_dev_split() -> None:
     found = Path(__file__).resolve().parents[3] / "profiles" / "tv-maker" / "profile.yaml"
-    assert yaml.safe_load(found.read_text(encoding="utf-8"))["relevance_coverage"] == 0.6
+    chosen = yaml.safe_load(found.read_text(encoding="utf-8"))
+    assert (chosen["relevance_coverage"], chosen["handover"]) == (0.6, "decline_probability")
+
+
+def test_with_the_confidence_hand_over_an_unsure_answer_is_held_below_its_threshold(
+    make_assistant: Build,
+) -> None:
+    question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    config = {"answer_prompt": "answer@9", "handover": "confidence", "confidence_model": DOUBT_ONLY}
+    unsure = make_assistant(FakeChatModel().enqueue("1", "0.6"), **config).respond(question)
+    assert not unsure.answered
+    assert unsure.verdict.reasons == [ReasonCode.LOW_CONFIDENCE]
+    assert unsure.answer_confidence == pytest.approx(0.4)
+    assert unsure.signals is not None and unsure.signals.decline_probability == pytest.approx(0.6)
+    assert unsure.withheld_answer  # the draft is kept for the person who answers
+    # At P("none") 0.4 the probability rule (0.3) would hand over; the model shows it.
+    sure = make_assistant(FakeChatModel().enqueue("1", "0.4"), **config).respond(question)
+    assert sure.answered
+    assert sure.answer_confidence == pytest.approx(0.6)
+
+
+def test_the_answers_similarity_to_the_question_lowers_its_confidence(
+    make_assistant: Build,
+) -> None:
+    question = [Turn(role="customer", text="How much does an Instant Pay cash-out cost?")]
+    near = DOUBT_ONLY.model_copy(update={"question_similarity": 20.0, "bias": -20.0})
+    config = {"answer_prompt": "answer@9", "handover": "confidence", "confidence_model": near}
+    reply = make_assistant(FakeChatModel().enqueue("1", "0.01"), **config).respond(question)
+    assert reply.signals is not None
+    assert reply.answer_confidence == pytest.approx(near.confidence(reply.signals), abs=1e-4)
+    similarity = reply.signals.question_similarity
+    assert 0.0 < similarity < 1.0
+    assert reply.answered is (near.confidence(reply.signals) >= 0.5)
+    stricter = near.model_copy(update={"bias": -20.0 * similarity - 10.0})
+    held = make_assistant(
+        FakeChatModel().enqueue("1", "0.01"), **{**config, "confidence_model": stricter}
+    ).respond(question)
+    assert held.verdict.reasons == [ReasonCode.LOW_CONFIDENCE]
+    assert "similarity to the question" in held.verdict.detail
+
+
+def test_the_hand_over_is_the_settings_then_the_profiles_then_the_confidence_model() -> None:
+    manual = sample_profile().model_copy(update={"handover": "decline_probability"})
+    assert resolve_handover(PipelineSettings(), manual).model is None
+    assert resolve_handover(PipelineSettings(), sample_profile()).model == load_confidence_model()
+    chosen = PipelineSettings(handover="confidence", confidence_model=DOUBT_ONLY)
+    assert resolve_handover(chosen, manual).model == DOUBT_ONLY
+
+
+def test_a_missing_confidence_model_is_a_configuration_error(tmp_path: Path) -> None:
+    settings = PipelineSettings(handover="confidence", confidence_model=tmp_path / "none.yaml")
+    with pytest.raises(ConfigurationError, match=r"none\.yaml"):
+        resolve_handover(settings, sample_profile())
