@@ -11,7 +11,11 @@ own conditions: some answered by an article, ``expect: answer``; some by none, `
 escalate``), with the hand-over off,
 and prints, at each threshold, the share of answerable questions still answered and the share
 of the others held back; the threshold with the best balance of the two is the one to set
-(``TETHER_DECLINE_PROBABILITY``). Tune here; report on the golden set.
+(``TETHER_DECLINE_PROBABILITY``). With ``--fit`` it also fits the answer's confidence
+(guardrails/confidence.py: that probability with the answer's similarity to the question and
+the best passage's) for "an answer to show" (answered and passing its case), chooses its
+threshold on leave-one-out confidences, and writes the model (``guardrails/confidence.yaml``,
+or the path given). Tune here; report on the golden set.
 """
 
 from __future__ import annotations
