@@ -5,9 +5,13 @@ is read each time an assistant is built, and the profile each time the settings 
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+from core.errors import ConfigurationError
 
 try:
     from yaml import CSafeLoader as Loader
@@ -18,3 +22,21 @@ except ImportError:  # a PyYAML built without libyaml
 def safe_load(text: str) -> Any:
     """What ``yaml.safe_load(text)`` gives; raises ``yaml.YAMLError`` for a text that is no YAML."""
     return yaml.load(text, Loader=Loader)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_model(path: Path, kind: type[Model], what: str) -> Model:
+    """The ``kind`` written in the YAML file ``path``; a ConfigurationError naming ``what`` and
+    the file when it cannot be read, is no YAML or does not validate."""
+    try:
+        return kind.model_validate(safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigurationError(f"{what} {path}: {exc}") from exc
+
+
+def save_model(model: BaseModel, path: Path, header: str) -> None:
+    """``model`` as YAML in ``path``, below the comment line ``header``."""
+    body = yaml.safe_dump(model.model_dump(), sort_keys=False, allow_unicode=True)
+    path.write_text(f"# {header}\n{body}", encoding="utf-8")

@@ -88,6 +88,15 @@ class Point(BaseModel):
     unanswerable_held: float
     balanced: float
 
+    @classmethod
+    def of(cls, threshold: float, shown: float, held: float) -> Point:
+        return cls(
+            threshold=threshold,
+            answerable_shown=round(shown, 3),
+            unanswerable_held=round(held, 3),
+            balanced=round((shown + held) / 2, 3),
+        )
+
 
 def rows(run: Run) -> list[Row]:
     return [
@@ -115,14 +124,7 @@ def sweep(found: Sequence[Row], thresholds: Sequence[float] = THRESHOLDS) -> lis
     for t in thresholds:
         shown = sum(_shown(r, t) for r in answerable) / max(len(answerable), 1)
         held = sum(not _shown(r, t) for r in others) / max(len(others), 1)
-        points.append(
-            Point(
-                threshold=t,
-                answerable_shown=round(shown, 3),
-                unanswerable_held=round(held, 3),
-                balanced=round((shown + held) / 2, 3),
-            )
-        )
+        points.append(Point.of(t, shown, held))
     return points
 
 
@@ -184,16 +186,7 @@ def fit(found: Sequence[Row], fitted_on: str) -> Fitted:
         shown = held_out >= t
         shown_good = int(np.sum(shown & labels))
         shown_other = int(np.sum(shown & ~labels))
-        points.append(
-            Point(
-                threshold=t,
-                answerable_shown=round(shown_good / max(good, 1), 3),
-                unanswerable_held=round(1 - shown_other / max(others, 1), 3),
-                balanced=round(
-                    (shown_good / max(good, 1) + 1 - shown_other / max(others, 1)) / 2, 3
-                ),
-            )
-        )
+        points.append(Point.of(t, shown_good / max(good, 1), 1 - shown_other / max(others, 1)))
     best = max(points, key=lambda p: (p.balanced, -p.threshold))
     pipeline.fit(features, labels)
     scaler, logistic = pipeline[0], pipeline[-1]

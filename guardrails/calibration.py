@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from core import yaml_loader
-from core.errors import ConfigurationError
 
 BUNDLED = Path(__file__).resolve().parent / "calibration.yaml"
 
@@ -44,15 +42,9 @@ class Calibration(BaseModel):
 
 
 def load_calibration(path: Path | None = None) -> Calibration:
-    path = path or BUNDLED
-    try:
-        data = yaml_loader.safe_load(path.read_text(encoding="utf-8"))
-        return Calibration.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigurationError(f"guardrail calibration {path}: {exc}") from exc
+    return yaml_loader.load_model(path or BUNDLED, Calibration, "guardrail calibration")
 
 
 def save_calibration(calibration: Calibration, path: Path) -> None:
-    header = "# Written by `tether eval calibrate`; the thresholds and where they came from.\n"
-    body = yaml.safe_dump(calibration.model_dump(), sort_keys=False, allow_unicode=True)
-    path.write_text(header + body, encoding="utf-8")
+    header = "Written by `tether eval calibrate`; the thresholds and where they came from."
+    yaml_loader.save_model(calibration, path, header)

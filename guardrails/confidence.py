@@ -17,12 +17,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from core import yaml_loader
 from core.embeddings import Embedder
-from core.errors import ConfigurationError
 
 DEFAULT_PATH = Path(__file__).with_name("confidence.yaml")
 # The probabilities the log-odds are taken of are kept this far from 0 and 1.
@@ -73,17 +71,9 @@ def question_similarity(question: str, sentences: Sequence[str], embedder: Embed
 
 
 def load_confidence_model(path: Path | None = None) -> ConfidenceModel:
-    path = path or DEFAULT_PATH
-    try:
-        data = yaml_loader.safe_load(path.read_text(encoding="utf-8"))
-        return ConfidenceModel.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigurationError(f"confidence model {path}: {exc}") from exc
+    return yaml_loader.load_model(path or DEFAULT_PATH, ConfidenceModel, "confidence model")
 
 
 def save_confidence_model(model: ConfidenceModel, path: Path = DEFAULT_PATH) -> None:
-    header = (
-        "# Written by `python -m evals.decline --fit`; the weights and what they were fitted on.\n"
-    )
-    body = yaml.safe_dump(model.model_dump(), sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(header + body, encoding="utf-8")
+    header = "Written by `python -m evals.decline --fit`; the weights and what they were fitted on."
+    yaml_loader.save_model(model, path, header)

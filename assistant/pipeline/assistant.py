@@ -239,8 +239,9 @@ class Assistant:
         model = self.handover.model
         if work.signals is None or model is None:
             return None
-        work.confidence = round(model.confidence(work.signals), 4)
-        return stages.confident(work.signals, model)
+        confidence = model.confidence(work.signals)
+        work.confidence = round(confidence, 4)
+        return stages.confident(confidence, work.signals, model.threshold)
 
     def _gate(self, work: Work) -> SentenceGate | None:
         """For a streamed reply: the gate its answer sentences go through (tier 1 alone while the

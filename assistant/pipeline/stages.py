@@ -348,13 +348,13 @@ def signals(draft: AnswerDraft, work: Work, embedder: Embedder) -> AnswerSignals
     )
 
 
-def confident(read: AnswerSignals, model: ConfidenceModel) -> Verdict | None:
-    """The hand-over of an answer the confidence model is not sure of; None when it is."""
-    confidence = model.confidence(read)
-    if confidence >= model.threshold:
+def confident(confidence: float, read: AnswerSignals, threshold: float) -> Verdict | None:
+    """The hand-over of an answer whose ``confidence`` (from the signals ``read``) is below
+    the confidence model's ``threshold``; None when it is not."""
+    if confidence >= threshold:
         return None
     detail = (
-        f"answer confidence {confidence:.2f} (below {model.threshold:.2f}): probability of"
+        f"answer confidence {confidence:.2f} (below {threshold:.2f}): probability of"
         f" declining {read.decline_probability:.2f}, similarity to the question"
         f" {read.question_similarity:.2f}, best passage {read.retrieval_best:.2f}"
     )
