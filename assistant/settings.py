@@ -82,6 +82,10 @@ class Settings(PipelineSettings, BaseSettings):
     # accepted message waits for at most one ahead of it per worker.
     message_capacity: int | None = Field(default=None, ge=1)
     model_queue_depth: int = Field(default=32, ge=1)
+    # The model's line: "message" keeps each message's calls at the place of its first, so the
+    # first customer to ask is answered first; "call" serves calls in the order made
+    # (core/llm/queue.py; `tether eval latency --lever model_queue_order=call` compares them).
+    model_queue_order: Literal["message", "call"] = "message"
     # Calls sent to an OpenAI-compatible endpoint at once (the embedded model runs one at a time).
     model_concurrency: int = Field(default=4, ge=1, le=256)
     # How long a model call may wait for its turn before the message is handed to a person.

@@ -283,6 +283,7 @@ def build_services(settings: Settings, *, model: ChatModel | None = None) -> Ser
             model or build_model(settings),
             depth=settings.model_queue_depth,
             wait_s=settings.model_wait_s,
+            by_message=settings.model_queue_order == "message",
             concurrency=settings.model_concurrency if settings.llm_backend == "openai" else 1,
         ),
         embedder=build_embedder(),

@@ -12,8 +12,9 @@ text (a speed lever must not change it). The last line is one JSON object.
 
 With ``lever`` (``tether eval latency --lever llm_n_batch=128``), one speed lever is measured on
 its own: "previous" is the configured settings as they are, "current" the same with the lever
-changed, each on a model of its own; everything else is equal. ``customers=0`` skips the run
-with several customers at once.
+changed, each on a model of its own; everything else is equal, and both sides also answer the
+groups of customers at once (a lever such as ``model_queue_order=call`` shows only there).
+``customers=0`` skips the runs with several customers at once.
 """
 
 from __future__ import annotations
@@ -154,7 +155,11 @@ def run(
         def assistant(name: str) -> Assistant:
             return build_assistant(
                 sides[name],
-                model=QueuedModel(models[name], depth=max(customers, 1) * 4),
+                model=QueuedModel(
+                    models[name],
+                    depth=max(customers, 1) * 4,
+                    by_message=sides[name].model_queue_order == "message",
+                ),
                 embedder=embedder,
                 store=store,
                 classifier=classifier,
@@ -168,6 +173,8 @@ def run(
         if customers:
             turns = [c.turns() for c in cases]
             groups = [turns[i : i + customers] for i in range(0, len(turns), customers)]
+            if lever:
+                timings["previous_concurrent"] = _concurrent(previous, groups)
             timings["concurrent"] = _concurrent(current, groups)
     for name, measured in timings.items():
         figures.update(_figures(measured, name))
@@ -180,7 +187,14 @@ def run(
 
 
 def _ratios(figures: dict[str, float]) -> None:
-    """Each bar of issue 13, as a ratio to the previous configuration's full reply."""
+    """Each bar of issue 13, as a ratio to the previous configuration's full reply; with a
+    lever, also the customers at once against the same customers on the previous side."""
+    for what in ("first_sentence_p50", "first_sentence_p95", "full_p50"):
+        before = figures.get(f"previous_concurrent_{what}_s")
+        if before and f"concurrent_{what}_s" in figures:
+            figures[f"lever_concurrent_{what}_ratio"] = round(
+                figures[f"concurrent_{what}_s"] / before, 3
+            )
     for run_name in ("current", "concurrent"):
         for what, base in (("first_sentence_p50", "full_p50"), ("first_sentence_p95", "full_p95")):
             key = f"{run_name}_{what}_s"
@@ -206,6 +220,8 @@ def _labels(
             ("previous", f"previous ({PREVIOUS['answer_prompt']}, sections, no prefix cache)"),
             ("current", f"configured ({current.answer_prompt}, {current.evidence})"),
         ]
+    if customers and lever:
+        labels.append(("previous_concurrent", f"{labels[0][1]}, {customers} customers at once"))
     if customers:
         labels.append(("concurrent", f"{labels[1][1]}, {customers} customers at once"))
     return labels
@@ -243,5 +259,5 @@ def _print(
         )
     )
     ratios = {k: v for k, v in figures.items() if k.endswith("_ratio")}
-    print(table("Ratios to the previous full reply", sorted(ratios.items()), ("ratio", "value")))
+    print(table("Ratios to the previous side", sorted(ratios.items()), ("ratio", "value")))
     print(f"same reply on both sides: {figures['same_reply_share']:.0%} of the questions")

@@ -22,6 +22,7 @@ from core.conversation import Turn
 from core.embeddings import Embedder
 from core.languages import Language
 from core.llm.base import ChatModel
+from core.llm.queue import one_message
 from core.profile import Messages, Profile, sample_profile
 from core.prompts import Prompt, resolve_prompt
 from guardrails.calibration import Calibration, load_calibration
@@ -143,11 +144,13 @@ class Assistant:
     def reply_to(self, screened: Screened, events: EventSink | None = None) -> Reply:
         """The stages after the screen, in order, until one returns the verdict; then the reply.
         With ``events``, each stage reports when it starts and each answer sentence is sent as
-        soon as it has passed the check (assistant/pipeline/streaming.py)."""
+        soon as it has passed the check (assistant/pipeline/streaming.py). Its model calls
+        keep the message's place in the model's line (core/llm/queue.py)."""
         work = screened.work
         work.events = events
         start = time.perf_counter()
-        verdict = screened.stop or self._run(work)
+        with one_message():
+            verdict = screened.stop or self._run(work)
         work.laps["total"] = round(work.laps.get("screen", 0.0) + _since(start), 1)
         return stages.decide(work, verdict, self.settings, self.messages(work.language))
 

@@ -2,7 +2,7 @@ import pytest
 
 from assistant.settings import Settings
 from core.errors import ConfigurationError
-from evals.latency import PREVIOUS, _sides, with_lever
+from evals.latency import PREVIOUS, _ratios, _sides, with_lever
 
 
 def test_a_lever_changes_only_its_setting_on_the_current_side() -> None:
@@ -28,3 +28,20 @@ def test_without_a_lever_the_previous_side_is_the_path_before_issue_13() -> None
 def test_a_lever_that_is_no_valid_setting_is_a_configuration_error(lever: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         with_lever(Settings(), lever)
+
+
+def test_with_a_lever_the_customers_at_once_are_compared_with_the_same_on_the_previous_side() -> (
+    None
+):
+    figures = {
+        "previous_full_p50_s": 10.0,
+        "concurrent_first_sentence_p50_s": 6.0,
+        "previous_concurrent_first_sentence_p50_s": 12.0,
+        "concurrent_full_p50_s": 8.0,
+        "previous_concurrent_full_p50_s": 10.0,
+    }
+    _ratios(figures)
+    assert figures["lever_concurrent_first_sentence_p50_ratio"] == 0.5
+    assert figures["lever_concurrent_full_p50_ratio"] == 0.8
+    assert figures["concurrent_first_sentence_p50_ratio"] == 0.6  # to the single previous reply
+    assert "lever_concurrent_first_sentence_p95_ratio" not in figures  # nothing to compare

@@ -8,7 +8,7 @@ import pytest
 
 from core.llm.base import ChatMessage
 from core.llm.fake import FakeChatModel
-from core.llm.queue import ModelBusyError, QueuedModel
+from core.llm.queue import ModelBusyError, QueuedModel, one_message
 
 ASK = [ChatMessage(role="user", content="hi")]
 
@@ -82,3 +82,57 @@ def test_a_call_that_waits_too_long_for_its_turn_gives_up_and_a_running_one_fini
     release.set()
     first.join()
     assert running == ["done"]  # the one the model had started was seen through
+
+
+@pytest.mark.parametrize(
+    ("by_message", "expected"),
+    [(True, ["hold", "earlier", "later"]), (False, ["hold", "later", "earlier"])],
+)
+def test_a_call_of_the_message_that_began_first_goes_ahead_of_later_messages_calls(
+    by_message: bool, expected: list[str]
+) -> None:
+    """By message, the earlier message's call goes first though it was made second; by call,
+    the calls go in the order made."""
+    release = threading.Event()
+    order: list[str] = []
+
+    def reply(messages: Sequence[ChatMessage]) -> str:
+        if messages[0].content == "hold":
+            release.wait(5)
+        order.append(messages[0].content)
+        return "ok"
+
+    queued = QueuedModel(FakeChatModel(reply), depth=8, by_message=by_message)
+    holding = threading.Thread(target=queued.complete, args=([_say("hold")],))
+    holding.start()
+    while queued.waiting:  # the model is busy with the held call
+        time.sleep(0.01)
+    began, go_on = threading.Event(), threading.Event()
+
+    def earlier() -> None:
+        with one_message():
+            began.set()
+            go_on.wait(5)  # its first call comes after the later message's
+            queued.complete([_say("earlier")])
+
+    def later() -> None:
+        began.wait(5)
+        with one_message():
+            queued.complete([_say("later")])
+
+    threads = [threading.Thread(target=earlier), threading.Thread(target=later)]
+    for thread in threads:
+        thread.start()
+    while not queued.waiting:  # the later message's call waits
+        time.sleep(0.01)
+    go_on.set()
+    while queued.waiting < 2:
+        time.sleep(0.01)
+    release.set()
+    for thread in (holding, *threads):
+        thread.join()
+    assert order == expected
+
+
+def _say(text: str) -> ChatMessage:
+    return ChatMessage(role="user", content=text)
