@@ -5,16 +5,16 @@ side mean anything).
 For every sample question, the previous configuration (``PREVIOUS``: the JSON chain-of-thought
 prompt over whole sections, no prefix cache) and the configured one answer in turn, each
 streamed: the time to the first verified sentence (the first that reached the customer) and to
-the full reply are recorded. Then the configured one answers groups of ``customers`` questions
-at once, through the one model queue, as several customers would. The machine's raw prefill and
-decode speed is printed first, and the share of questions both sides answered with the same
-text (a speed lever must not change it). The last line is one JSON object.
+the full reply are recorded. Then both answer groups of ``customers`` questions at once, through
+the one model queue, as several customers would. The machine's raw prefill and decode speed is
+printed first, and the share of questions both sides answered with the same text (a speed lever
+must not change it). The last line is one JSON object.
 
 With ``lever`` (``tether eval latency --lever llm_n_batch=128``), one speed lever is measured on
 its own: "previous" is the configured settings as they are, "current" the same with the lever
-changed, each on a model of its own; everything else is equal, and both sides also answer the
-groups of customers at once (a lever such as ``model_queue_order=call`` shows only there).
-``customers=0`` skips the runs with several customers at once.
+changed, each on a model of its own; everything else is equal. Both sides also answer the
+groups of customers at once (a lever such as ``model_queue_order=call`` shows only there);
+``customers=0`` skips those runs.
 """
 
 from __future__ import annotations
@@ -173,8 +173,7 @@ def run(
         if customers:
             turns = [c.turns() for c in cases]
             groups = [turns[i : i + customers] for i in range(0, len(turns), customers)]
-            if lever:
-                timings["previous_concurrent"] = _concurrent(previous, groups)
+            timings["previous_concurrent"] = _concurrent(previous, groups)
             timings["concurrent"] = _concurrent(current, groups)
     for name, measured in timings.items():
         figures.update(_figures(measured, name))
@@ -187,12 +186,12 @@ def run(
 
 
 def _ratios(figures: dict[str, float]) -> None:
-    """Each bar of issue 13, as a ratio to the previous configuration's full reply; with a
-    lever, also the customers at once against the same customers on the previous side."""
+    """Each bar of issue 13, as a ratio to the previous configuration's full reply one customer
+    at a time; and the customers at once against the same customers on the previous side."""
     for what in ("first_sentence_p50", "first_sentence_p95", "full_p50"):
         before = figures.get(f"previous_concurrent_{what}_s")
         if before and f"concurrent_{what}_s" in figures:
-            figures[f"lever_concurrent_{what}_ratio"] = round(
+            figures[f"concurrent_vs_previous_concurrent_{what}_ratio"] = round(
                 figures[f"concurrent_{what}_s"] / before, 3
             )
     for run_name in ("current", "concurrent"):
@@ -220,7 +219,7 @@ def _labels(
             ("previous", f"previous ({PREVIOUS['answer_prompt']}, sections, no prefix cache)"),
             ("current", f"configured ({current.answer_prompt}, {current.evidence})"),
         ]
-    if customers and lever:
+    if customers:
         labels.append(("previous_concurrent", f"{labels[0][1]}, {customers} customers at once"))
     if customers:
         labels.append(("concurrent", f"{labels[1][1]}, {customers} customers at once"))

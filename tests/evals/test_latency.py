@@ -30,9 +30,7 @@ def test_a_lever_that_is_no_valid_setting_is_a_configuration_error(lever: dict[s
         with_lever(Settings(), lever)
 
 
-def test_with_a_lever_the_customers_at_once_are_compared_with_the_same_on_the_previous_side() -> (
-    None
-):
+def test_the_customers_at_once_are_compared_with_the_same_on_the_previous_side() -> None:
     figures = {
         "previous_full_p50_s": 10.0,
         "concurrent_first_sentence_p50_s": 6.0,
@@ -41,7 +39,8 @@ def test_with_a_lever_the_customers_at_once_are_compared_with_the_same_on_the_pr
         "previous_concurrent_full_p50_s": 10.0,
     }
     _ratios(figures)
-    assert figures["lever_concurrent_first_sentence_p50_ratio"] == 0.5
-    assert figures["lever_concurrent_full_p50_ratio"] == 0.8
+    assert figures["concurrent_vs_previous_concurrent_first_sentence_p50_ratio"] == 0.5
+    assert figures["concurrent_vs_previous_concurrent_full_p50_ratio"] == 0.8
     assert figures["concurrent_first_sentence_p50_ratio"] == 0.6  # to the single previous reply
-    assert "lever_concurrent_first_sentence_p95_ratio" not in figures  # nothing to compare
+    # nothing to compare it with
+    assert "concurrent_vs_previous_concurrent_first_sentence_p95_ratio" not in figures
