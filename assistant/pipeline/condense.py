@@ -43,11 +43,17 @@ def core_issue(turns: Sequence[Turn]) -> str:
 
 
 def core_issue_by_llm(turns: Sequence[Turn], model: ChatModel, prompt: Prompt) -> str:
-    """The LLM rewrite of the conversation into one standalone question (costs one model call)."""
+    """The LLM rewrite of the conversation into one standalone question (costs one model call).
+
+    A rewrite that is no question (the small model sometimes answers instead: "Yes, you will be
+    charged ...") would be answered as if the customer had said it, so the rule's query is used.
+    """
     customer = [t for t in turns if t.role == "customer"]
     if len(customer) <= 1:
         return core_issue(turns)
     completion = model.complete(
         prompt.render(conversation=transcript(turns)), max_tokens=prompt.max_tokens
     )
-    return completion.text.strip().splitlines()[0] if completion.text.strip() else core_issue(turns)
+    lines = completion.text.strip().splitlines()
+    question = lines[0].strip() if lines else ""
+    return question if question.endswith("?") else core_issue(turns)

@@ -160,6 +160,16 @@ def test_a_failing_llm_condensation_falls_back_to_the_rule(make_assistant: Build
     assert reply.answered
 
 
+def test_a_rewrite_that_is_no_question_falls_back_to_the_rule(make_assistant: Build) -> None:
+    model = FakeChatModel().enqueue(
+        "Instant Pay costs $2.00 per cash-out.",
+        answer_json("Each Instant Pay cash-out costs $0.85.", ["pay-002"]),
+    )
+    reply = make_assistant(model, condense="llm").respond(CONVERSATION)
+    assert reply.core_issue.startswith("how much is it Yes, with Instant Pay.")
+    assert "$2.00" not in model.calls[1][-1].content
+
+
 def test_the_message_path_settings_are_a_part_of_the_settings() -> None:
     from assistant.pipeline.settings import PipelineSettings
     from assistant.settings import Settings
