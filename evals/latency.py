@@ -220,9 +220,11 @@ def _labels(
             ("current", f"configured ({current.answer_prompt}, {current.evidence})"),
         ]
     if customers:
-        labels.append(("previous_concurrent", f"{labels[0][1]}, {customers} customers at once"))
-    if customers:
-        labels.append(("concurrent", f"{labels[1][1]}, {customers} customers at once"))
+        at_once = f"{customers} customers at once"
+        labels += [
+            ("previous_concurrent", f"{labels[0][1]}, {at_once}"),
+            ("concurrent", f"{labels[1][1]}, {at_once}"),
+        ]
     return labels
 
 
